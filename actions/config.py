@@ -1,0 +1,19 @@
+"""Every setting of the action server, read once from the environment."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+#: The article's knowledge, found next to this package rather than through the working directory.
+KNOWLEDGE_FILE = Path(os.environ.get("CRAMP_KNOWLEDGE_FILE",
+                                     PROJECT_ROOT / "data" / "knowledge" / "topics.yml"))
+#: The project's spaCy pipeline (built by `make spacy`), used to triage messages that skipped NLU.
+SPACY_MODEL = os.environ.get("CRAMP_SPACY_MODEL", "en_cramps")
+#: Knowledge intents are named `ask_<topic id>`.
+TOPIC_INTENT_PREFIX = "ask_"
+#: How many topics the low-confidence fallback offers as buttons.
+FALLBACK_SUGGESTIONS = int(os.environ.get("CRAMP_FALLBACK_SUGGESTIONS", "3"))
+#: How many related topics an answer offers as next steps.
+RELATED_BUTTONS = int(os.environ.get("CRAMP_RELATED_BUTTONS", "2"))

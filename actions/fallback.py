@@ -1,0 +1,39 @@
+"""The low-confidence path: ask to rephrase and offer the closest topics as buttons."""
+from __future__ import annotations
+
+from typing import Any, Dict, List, Text
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions import config
+from actions.answers import topic_button
+from actions.knowledge import knowledge, topic_for_intent
+
+
+def closest_topics(intent_ranking: List[Dict[str, Any]], limit: int) -> List[str]:
+    """The best-ranked knowledge topics among the classifier's guesses."""
+    topics: List[str] = []
+    for ranked in intent_ranking:
+        topic = topic_for_intent(ranked.get("name"))
+        if topic and topic not in topics:
+            topics.append(topic)
+    return topics[:limit]
+
+
+class ActionSuggestTopics(Action):
+    """Runs when NLU is unsure (`nlu_fallback`)."""
+
+    def name(self) -> Text:
+        return "action_suggest_topics"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                  domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
+        kb = knowledge()
+        ranking = (tracker.latest_message or {}).get("intent_ranking", [])
+        topics = closest_topics(ranking, config.FALLBACK_SUGGESTIONS)
+        buttons = [topic_button(kb[t]) for t in topics]
+        buttons.append({"title": "Show all topics", "payload": "/help"})
+        dispatcher.utter_message(response="utter_rephrase", buttons=buttons)
+        return [SlotSet("topic", None)]

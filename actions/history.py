@@ -1,0 +1,30 @@
+"""What earlier turns of this session said, derived from the tracker's events (no extra slots)."""
+from __future__ import annotations
+
+from typing import Any, Dict, Iterable, List, Optional
+
+from cramp_nlu.red_flags import max_tier
+
+
+def _session_events(events: Iterable[Dict[str, Any]]) -> List[Dict[str, Any]]:
+    """Events since the current session started."""
+    events = list(events)
+    for index in range(len(events) - 1, -1, -1):
+        if events[index].get("event") == "session_started":
+            return events[index + 1:]
+    return events
+
+
+def _slot_values(events: Iterable[Dict[str, Any]], slot: str) -> List[Any]:
+    return [e.get("value") for e in _session_events(events)
+            if e.get("event") == "slot" and e.get("name") == slot]
+
+
+def last_topic(events: Iterable[Dict[str, Any]]) -> Optional[str]:
+    """The last topic answered in this session (the `topic` slot is cleared each turn)."""
+    return next((v for v in reversed(_slot_values(events, "topic")) if v), None)
+
+
+def highest_urgency(events: Iterable[Dict[str, Any]]) -> str:
+    """The most urgent tier any earlier message of this session reached."""
+    return max_tier(v for v in _slot_values(events, "urgency") if v)

@@ -1,0 +1,70 @@
+"""Red-flag escalation: runs first on every user turn and speaks before any answer.
+
+The tier normally comes from the NLU component (`triage` in the parse data). A message that
+bypassed NLU (Rasa reads text starting with "/" as an intent) is triaged here with the same
+detector, so typing "/ask_magnesium ..." cannot skip the safety check.
+"""
+from __future__ import annotations
+
+from typing import Any, Dict, List, Text
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions import config
+from actions.history import highest_urgency
+from cramp_nlu.red_flags import RedFlagDetector, default_detector, tier_rank
+
+HEADLINES = {
+    "emergency": "🚨 This could be an emergency.",
+    "urgent": "⚠️ Please get medical help today.",
+    "see_doctor": "🩺 This is worth getting checked.",
+}
+
+
+def detector() -> RedFlagDetector:
+    return default_detector(config.SPACY_MODEL)
+
+
+def triage_of(message: Dict[str, Any]) -> Dict[str, Any]:
+    """The NLU component's verdict, or our own when the message skipped NLU."""
+    triage = message.get("triage")
+    if isinstance(triage, dict) and triage.get("tier"):
+        return triage
+    return detector()(message.get("text") or "").as_dict()
+
+
+def escalation_text(tier: str, reasons: List[str]) -> str:
+    """Headline, the action to take, and why, in that order."""
+    terms = detector()
+    why = next((terms.why[r] for r in reasons if terms.why.get(r)), "")
+    lines = [HEADLINES[tier], terms.tier_actions[tier]]
+    if why:
+        lines.append(f"Why: {why}")
+    return "\n".join(lines)
+
+
+def reminder_text(earlier_tier: str) -> str:
+    return ("Before anything else: what you told me earlier still needs attention. "
+            + detector().tier_actions[earlier_tier])
+
+
+class ActionTriage(Action):
+    """Sets `urgency` for this message, clears `topic`, and escalates when a sign is reported."""
+
+    def name(self) -> Text:
+        return "action_triage"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                  domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
+        triage = triage_of(tracker.latest_message or {})
+        tier = triage["tier"]
+        if tier != "none":
+            dispatcher.utter_message(text=escalation_text(tier, triage.get("reasons", [])))
+        else:
+            earlier = highest_urgency(tracker.events)
+            if tier_rank(earlier) >= tier_rank("urgent"):
+                # an escalation cannot be talked away by a later, calmer message
+                dispatcher.utter_message(text=reminder_text(earlier))
+        return [SlotSet("urgency", tier), SlotSet("topic", None)]
