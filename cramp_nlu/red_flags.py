@@ -379,13 +379,11 @@ class RedFlagDetector:
     def _is_hypothetical(self, doc: Doc, matches: Dict[str, List[Tuple[int, int]]],
                          finding: Finding, sentences: Sequence[int]) -> bool:
         start = self._token_index(doc, finding.key)
+        if any(t.lower_ in self.personal for t in doc):
+            return False  # someone in the message has it: a report, however it is phrased
         sentence = [t for t in doc if sentences[t.i] == sentences[start]]
-        if any(t.lower_ in self.personal for t in sentence):
-            return False
         words = [t for t in sentence if not t.is_punct]
         if words and words[0].lower_ in self.question_openers:
-            return True
-        if sentence and sentence[-1].text == "?":
             return True
         return any(s < start and sentences[s] == sentences[start]
                    for s, _ in matches.get("hypo:cue", []))

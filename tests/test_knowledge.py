@@ -1,0 +1,371 @@
+"""The knowledge file: its loader, its contract, and its coverage of the source article."""
+from __future__ import annotations
+
+import copy
+import re
+from pathlib import Path
+
+import pytest
+import yaml
+
+from actions import config
+from actions.knowledge import (
+    TOPIC_IDS,
+    KnowledgeError,
+    cause_and_treatment_pairs,
+    knowledge,
+    load_knowledge,
+    parse_knowledge,
+    topic_for_intent,
+)
+
+ROOT = Path(__file__).resolve().parent.parent
+KNOWLEDGE_FILE = ROOT / "data" / "knowledge" / "topics.yml"
+FACTS_FILE = Path(__file__).resolve().parent / "data" / "article_facts.yml"
+ARTICLE_FILE = Path("/work/shared/source/foot-cramps-article.md")
+
+EXPECTED_IDS = {
+    "definition", "causes",
+    "cause_dehydration", "cause_footwear", "cause_electrolytes", "cause_medication",
+    "cause_vascular", "cause_nerve", "cause_pregnancy", "cause_night",
+    "treatment",
+    "treat_dehydration", "treat_footwear", "treat_electrolytes", "treat_medication",
+    "treat_vascular", "treat_nerve", "treat_pregnancy", "treat_night",
+    "magnesium", "see_doctor",
+}
+ARTICLE_MEDICINES = {"naproxen", "raloxifene", "statin", "furosemide", "clonazepam", "citalopram",
+                     "gabapentin"}
+MAX_ANSWER_WORDS = 90
+
+
+def raw_knowledge() -> dict:
+    with open(KNOWLEDGE_FILE, encoding="utf-8") as handle:
+        return yaml.safe_load(handle)
+
+
+def load_facts() -> list:
+    with open(FACTS_FILE, encoding="utf-8") as handle:
+        return yaml.safe_load(handle)
+
+
+def topic_text(topic) -> str:
+    """Everything a topic can say: answer, details, and the notes on the medicines it names."""
+    parts = [topic.answer, *topic.details]
+    parts += [f"{m.name} {m.use}" for m in topic.medicines]
+    return " ".join(" ".join(parts).split()).lower()
+
+
+@pytest.fixture(scope="module")
+def kb():
+    return load_knowledge(KNOWLEDGE_FILE)
+
+
+def write_yaml(tmp_path: Path, data) -> Path:
+    path = tmp_path / "topics.yml"
+    path.write_text(yaml.safe_dump(data, sort_keys=False, allow_unicode=True), encoding="utf-8")
+    return path
+
+
+# ---------------------------------------------------------------- the loader and its contract
+
+def test_topic_ids_are_exactly_the_contract(kb):
+    assert len(TOPIC_IDS) == 21
+    assert set(TOPIC_IDS) == EXPECTED_IDS
+    assert set(kb.topics) == EXPECTED_IDS
+    assert len(raw_knowledge()["topics"]) == 21
+
+
+def test_process_knowledge_is_the_project_file():
+    assert Path(config.KNOWLEDGE_FILE).resolve() == KNOWLEDGE_FILE.resolve()
+    loaded = knowledge()
+    assert set(loaded.topics) == EXPECTED_IDS
+    assert knowledge() is loaded  # read once per process
+
+
+@pytest.mark.parametrize("topic_id", sorted(EXPECTED_IDS))
+def test_every_topic_has_title_section_and_answer(kb, topic_id):
+    topic = kb[topic_id]
+    assert topic.id == topic_id
+    for field in ("title", "section", "answer"):
+        value = getattr(topic, field)
+        assert isinstance(value, str) and value.strip(), f"{topic_id} has no {field}"
+    assert all(isinstance(d, str) and d.strip() for d in topic.details)
+
+
+@pytest.mark.parametrize("topic_id", sorted(EXPECTED_IDS))
+def test_related_topics_exist(kb, topic_id):
+    topic = kb[topic_id]
+    assert topic.related, f"{topic_id} offers no next step"
+    assert topic_id not in topic.related
+    assert len(set(topic.related)) == len(topic.related)
+    for related in topic.related:
+        assert related in kb.topics
+
+
+def test_sections_name_the_articles_sections(kb):
+    article = ARTICLE_FILE.read_text(encoding="utf-8")
+    assert kb["definition"].section == "What Is a Cramp?"
+    assert kb["causes"].section == "What Are the 8 Causes of Cramps?"
+    assert kb["treatment"].section == "What Is the Treatment for Cramps?"
+    for topic in kb.topics.values():
+        # "<heading>" or "<heading> – <subsection>": both parts are the article's own words
+        # (the see-a-provider heading is abridged, hence no trailing "?")
+        for part in topic.section.split(" \u2013 "):
+            assert part.rstrip("?") in article, (topic.id, part)
+    numbered = sorted(kb[t].section for t in kb.topics if t.startswith("cause_"))
+    assert [re.search(r"(\d)\)", s).group(1) for s in numbered] == list("12345678")
+
+
+def test_general_topics_list_their_specific_topics(kb):
+    assert set(kb["causes"].related) == {t for t in EXPECTED_IDS if t.startswith("cause_")}
+    assert set(kb["treatment"].related) == {t for t in EXPECTED_IDS if t.startswith("treat_")}
+
+
+def test_article_metadata_and_disclaimer(kb):
+    assert kb.article_title == "Foot Cramps: Causes & Treatment of a Foot Muscle Cramp"
+    assert "Bawa" in kb.article_author
+    assert "not a diagnosis" in kb.disclaimer
+    assert "\n" not in kb.disclaimer
+
+
+def test_medicines_of_the_article(kb):
+    assert set(kb.all_medicines) == ARTICLE_MEDICINES
+    assert {m.name for m in kb["cause_medication"].medicines} == ARTICLE_MEDICINES - {"gabapentin"}
+    assert {m.name for m in kb["treat_medication"].medicines} == {"gabapentin"}
+    assert kb["cause_medication"].medicine("  Furosemide ").use.startswith("a diuretic")
+    assert kb["cause_medication"].medicine("metformin") is None
+    assert kb["cause_night"].medicines == ()
+
+
+def test_text_is_whitespace_normalised(kb):
+    for topic in kb.topics.values():
+        for text in (topic.answer, *topic.details):
+            assert text == " ".join(text.split()), topic.id
+
+
+def test_topic_for_intent():
+    assert topic_for_intent("ask_cause_night") == "cause_night"
+    assert topic_for_intent("ask_see_doctor") == "see_doctor"
+    assert topic_for_intent("ask_magnesium") == "magnesium"
+    assert topic_for_intent("ask_followup_treatment") is None
+    assert topic_for_intent("ask_cause_gout") is None
+    assert topic_for_intent("cause_night") is None
+    assert topic_for_intent("report_symptoms") is None
+    assert topic_for_intent("nlu_fallback") is None
+    assert topic_for_intent(None) is None
+    for topic_id in EXPECTED_IDS:
+        assert topic_for_intent(f"ask_{topic_id}") == topic_id
+
+
+def test_cause_and_treatment_pairs():
+    pairs = cause_and_treatment_pairs()
+    assert len(pairs) == 8
+    for cause, treat in pairs:
+        assert cause.startswith("cause_") and treat == "treat_" + cause[len("cause_"):]
+    assert ("cause_night", "treat_night") in pairs
+
+
+def test_loader_reads_the_real_file_from_a_copy(tmp_path):
+    path = write_yaml(tmp_path, raw_knowledge())
+    assert set(load_knowledge(path).topics) == EXPECTED_IDS
+
+
+# ---------------------------------------------------------------- malformed files
+
+def _without_topic_field(field):
+    def mutate(raw):
+        del raw["topics"][3][field]
+    return mutate
+
+
+def _duplicate(raw):
+    raw["topics"].append(copy.deepcopy(raw["topics"][0]))
+
+
+def _missing_topic(raw):
+    raw["topics"] = [t for t in raw["topics"] if t["id"] != "magnesium"]
+
+
+def _unknown_topic(raw):
+    extra = copy.deepcopy(raw["topics"][0])
+    extra["id"] = "cause_gout"
+    raw["topics"].append(extra)
+
+
+def _renamed_topic(raw):
+    raw["topics"][-1]["id"] = "see_a_doctor"
+
+
+def _unknown_related(raw):
+    raw["topics"][0]["related"] = ["causes", "cause_gout"]
+
+
+def _no_topics(raw):
+    del raw["topics"]
+
+
+MALFORMED = {
+    "no_id": _without_topic_field("id"),
+    "no_title": _without_topic_field("title"),
+    "no_section": _without_topic_field("section"),
+    "no_answer": _without_topic_field("answer"),
+    "duplicate_id": _duplicate,
+    "missing_topic": _missing_topic,
+    "unknown_topic": _unknown_topic,
+    "renamed_topic": _renamed_topic,
+    "unknown_related": _unknown_related,
+    "no_topics_key": _no_topics,
+}
+
+
+@pytest.mark.parametrize("case", sorted(MALFORMED))
+def test_malformed_files_raise(tmp_path, case):
+    raw = raw_knowledge()
+    MALFORMED[case](raw)
+    with pytest.raises(KnowledgeError):
+        load_knowledge(write_yaml(tmp_path, raw))
+
+
+# Malformed shapes the loader does not catch yet (a bug in actions/knowledge.py, reported): they
+# either load silently or crash with TypeError / AttributeError / KeyError instead of KnowledgeError.
+# strict xfail: once parse_knowledge validates them, these XPASS and the marker must go.
+KNOWLEDGE_BUG = pytest.mark.xfail(strict=True, reason="parse_knowledge does not validate this shape")
+
+
+def _set_topic_field(index, field, value):
+    def mutate(raw):
+        raw["topics"][index][field] = value
+    return mutate
+
+
+def _topics_null(raw):
+    raw["topics"] = None
+
+
+def _topic_not_a_mapping(raw):
+    raw["topics"].append("cause_gout")
+
+
+def _medicine_without(field):
+    def mutate(raw):
+        medicine = {"name": "metformin", "use": "a diabetes medicine"}
+        del medicine[field]
+        next(t for t in raw["topics"] if t["id"] == "cause_medication")["medicines"].append(medicine)
+    return mutate
+
+
+def _article_null(raw):
+    raw["article"] = None
+
+
+UNCAUGHT = {
+    "blank_answer": _set_topic_field(0, "answer", "   "),
+    "blank_title": _set_topic_field(0, "title", "  "),
+    "details_is_a_string": _set_topic_field(0, "details", "one long string, not a list"),
+    "topics_null": _topics_null,
+    "topic_not_a_mapping": _topic_not_a_mapping,
+    "medicine_without_name": _medicine_without("name"),
+    "medicine_without_use": _medicine_without("use"),
+    "article_null": _article_null,
+}
+
+
+@KNOWLEDGE_BUG
+@pytest.mark.parametrize("case", sorted(UNCAUGHT))
+def test_malformed_shapes_raise_knowledge_error(tmp_path, case):
+    raw = raw_knowledge()
+    UNCAUGHT[case](raw)
+    with pytest.raises(KnowledgeError):
+        load_knowledge(write_yaml(tmp_path, raw))
+
+
+@pytest.mark.parametrize("content", ["", "- just\n- a list\n", "topics_typo: []\n", "42\n"])
+def test_non_mapping_files_raise(tmp_path, content):
+    path = tmp_path / "topics.yml"
+    path.write_text(content, encoding="utf-8")
+    with pytest.raises(KnowledgeError):
+        load_knowledge(path)
+
+
+def test_error_names_the_problem():
+    raw = raw_knowledge()
+    _missing_topic(raw)
+    with pytest.raises(KnowledgeError, match="magnesium"):
+        parse_knowledge(raw)
+    raw = raw_knowledge()
+    _unknown_related(raw)
+    with pytest.raises(KnowledgeError, match="cause_gout"):
+        parse_knowledge(raw)
+
+
+def test_knowledge_error_is_a_value_error():
+    assert issubclass(KnowledgeError, ValueError)
+
+
+# ---------------------------------------------------------------- the article's facts
+
+FACTS = load_facts()
+
+
+def test_facts_file_is_well_formed():
+    assert 60 <= len(FACTS) <= 100
+    seen = set()
+    for fact in FACTS:
+        assert set(fact) == {"topic", "fact", "must_include"}, fact
+        assert fact["topic"] in EXPECTED_IDS, fact
+        assert fact["must_include"], fact
+        for keyword in fact["must_include"]:
+            assert isinstance(keyword, str) and keyword == keyword.lower() and keyword.strip()
+        assert fact["fact"] not in seen, f"duplicate fact {fact['fact']!r}"
+        seen.add(fact["fact"])
+
+
+def test_every_topic_carries_some_fact():
+    assert {fact["topic"] for fact in FACTS} == EXPECTED_IDS
+
+
+@pytest.mark.parametrize("fact", FACTS, ids=[f"{f['topic']}:{f['fact'][:40]}" for f in FACTS])
+def test_article_fact_is_in_its_topic(kb, fact):
+    text = topic_text(kb[fact["topic"]])
+    missing = [k for k in fact["must_include"] if k not in text]
+    assert not missing, (f"{fact['topic']} does not state: {fact['fact']} "
+                         f"(missing {missing})")
+
+
+def test_facts_check_can_fail(kb):
+    """The coverage check is not vacuous: a fact from another topic is not found."""
+    assert "angioplasty" not in topic_text(kb["cause_night"])
+    assert "naproxen" not in topic_text(kb["treat_dehydration"])
+
+
+# ---------------------------------------------------------------- short, paraphrased answers
+
+@pytest.mark.parametrize("topic_id", sorted(EXPECTED_IDS))
+def test_answers_are_short(kb, topic_id):
+    words = len(kb[topic_id].answer.split())
+    assert words < MAX_ANSWER_WORDS, f"{topic_id} answer has {words} words"
+
+
+@pytest.mark.parametrize("topic_id", sorted(EXPECTED_IDS))
+def test_details_are_short_points(kb, topic_id):
+    for detail in kb[topic_id].details:
+        assert len(detail.split()) < 60, detail
+
+
+def _words(text: str):
+    return re.findall(r"[a-z0-9]+", text.lower().replace("\u2019", "'"))
+
+
+def test_answers_paraphrase_rather_than_copy_the_article(kb):
+    """No run of 10 words of any answer or detail appears verbatim in the article."""
+    article = _words(ARTICLE_FILE.read_text(encoding="utf-8"))
+    n = 10
+    shingles = {tuple(article[i:i + n]) for i in range(len(article) - n + 1)}
+    copied = []
+    for topic in kb.topics.values():
+        for text in (topic.answer, *topic.details):
+            words = _words(text)
+            for i in range(len(words) - n + 1):
+                if tuple(words[i:i + n]) in shingles:
+                    copied.append((topic.id, " ".join(words[i:i + n])))
+    assert not copied, copied
