@@ -1,0 +1,77 @@
+"""Score the red-flag detector on labelled corpora: accuracy, under-triage, false alarms.
+
+    .venv/bin/python scripts/triage_eval.py tests/data/triage_cases.yml tests/data/triage_holdout.yml
+
+Each case has `tier` (and optionally `allowed`), or the evaluation set's `urgency` list.
+Under-triage (a tier below every allowed one) is the error that must not happen.
+"""
+from __future__ import annotations
+
+import argparse
+import logging
+import time
+from collections import Counter
+from pathlib import Path
+from typing import Dict, List
+
+import spacy
+import yaml
+
+from cramp_nlu.red_flags import RedFlagDetector, tier_rank
+
+
+def medication_lookup(nlu_file: Path) -> List[str]:
+    from rasa.shared.nlu.training_data.loading import load_data
+
+    tables = load_data(str(nlu_file)).lookup_tables
+    return [e for t in tables if t["name"] == "medication" for e in t["elements"]]
+
+
+def allowed_tiers(case: Dict) -> List[str]:
+    if "tier" in case:
+        return case.get("allowed", [case["tier"]])
+    return case.get("urgency", ["none"])
+
+
+def score(detector: RedFlagDetector, path: Path) -> None:
+    cases = yaml.safe_load(path.read_text(encoding="utf-8"))["cases"]
+    outcome: Counter = Counter()
+    misses = []
+    started = time.perf_counter()
+    for case in cases:
+        allowed = allowed_tiers(case)
+        got = detector(case["text"]).tier
+        if got in allowed:
+            outcome["correct"] += 1
+        elif tier_rank(got) < min(tier_rank(a) for a in allowed):
+            outcome["under"] += 1
+            misses.append(("UNDER", allowed, got, case["text"]))
+        else:
+            outcome["over"] += 1
+            misses.append(("over", allowed, got, case["text"]))
+    elapsed_ms = (time.perf_counter() - started) * 1000 / max(len(cases), 1)
+    benign = [c for c in cases if allowed_tiers(c) == ["none"]]
+    alarms = sum(1 for c in benign if detector(c["text"]).tier != "none")
+    print(f"\n{path}: {len(cases)} cases")
+    print(f"  correct {outcome['correct']} ({outcome['correct'] / len(cases):.1%})   "
+          f"under-triage {outcome['under']}   over-triage {outcome['over']}")
+    print(f"  false alarms on benign messages: {alarms}/{len(benign)}"
+          f" ({alarms / max(len(benign), 1):.1%})   mean {elapsed_ms:.2f} ms per message")
+    for kind, allowed, got, text in misses:
+        print(f"    {kind:5} expected {allowed} got {got}: {text}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("corpora", nargs="+", type=Path)
+    parser.add_argument("--lookup", type=Path, default=Path("data/nlu/entities.yml"))
+    args = parser.parse_args()
+    logging.disable(logging.WARNING)
+    detector = RedFlagDetector(spacy.load("en_cramps"),
+                               extra_vocab={"medicine_generic": medication_lookup(args.lookup)})
+    for path in args.corpora:
+        score(detector, path)
+
+
+if __name__ == "__main__":
+    main()
