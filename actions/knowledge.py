@@ -63,26 +63,53 @@ class KnowledgeBase:
         return self.topics.get(topic_id) if topic_id else None
 
 
-def parse_knowledge(raw: dict) -> KnowledgeBase:
+def _text(value: object) -> str:
+    """Whitespace-normalised text ("" for anything that is not a string)."""
+    return " ".join(value.split()) if isinstance(value, str) else ""
+
+
+def _text_list(topic_id: object, key: str, value: object) -> Tuple[str, ...]:
+    if value is None:
+        return ()
+    if not isinstance(value, list) or not all(_text(v) for v in value):
+        raise KnowledgeError(f"topic {topic_id!r}: '{key}' must be a list of non-empty texts")
+    return tuple(_text(v) for v in value)
+
+
+def _medicines(topic_id: object, value: object) -> Tuple[Medicine, ...]:
+    if value is None:
+        return ()
+    if not isinstance(value, list):
+        raise KnowledgeError(f"topic {topic_id!r}: 'medicines' must be a list")
+    medicines = []
+    for item in value:
+        if not isinstance(item, dict) or not _text(item.get("name")) or not _text(item.get("use")):
+            raise KnowledgeError(f"topic {topic_id!r}: each medicine needs a name and a use")
+        medicines.append(Medicine(_text(item["name"]).lower(), _text(item["use"])))
+    return tuple(medicines)
+
+
+def parse_knowledge(raw: object) -> KnowledgeBase:
     """Validates and builds the knowledge base; fails fast on a broken file."""
-    if not isinstance(raw, dict) or "topics" not in raw:
+    if not isinstance(raw, dict) or not isinstance(raw.get("topics"), list):
         raise KnowledgeError("knowledge file needs a 'topics' list")
     topics: Dict[str, Topic] = {}
     for entry in raw["topics"]:
-        missing = [k for k in ("id", "title", "section", "answer") if not entry.get(k)]
+        if not isinstance(entry, dict):
+            raise KnowledgeError(f"topic entries must be mappings, got {entry!r}")
+        missing = [k for k in ("id", "title", "section", "answer") if not _text(entry.get(k))]
         if missing:
             raise KnowledgeError(f"topic {entry.get('id')!r} lacks {missing}")
         if entry["id"] in topics:
             raise KnowledgeError(f"topic {entry['id']!r} appears twice")
         topics[entry["id"]] = Topic(
             id=entry["id"],
-            title=entry["title"],
-            section=entry["section"],
-            answer=" ".join(str(entry["answer"]).split()),
-            details=tuple(" ".join(str(d).split()) for d in entry.get("details", [])),
-            related=tuple(entry.get("related", [])),
-            medicines=tuple(Medicine(m["name"].lower(), m["use"])
-                            for m in entry.get("medicines", [])),
+            title=_text(entry["title"]),
+            section=_text(entry["section"]),
+            answer=_text(entry["answer"]),
+            details=_text_list(entry["id"], "details", entry.get("details")),
+            related=_text_list(entry["id"], "related", entry.get("related")),
+            medicines=_medicines(entry["id"], entry.get("medicines")),
         )
     if set(topics) != set(TOPIC_IDS):
         raise KnowledgeError(
@@ -93,8 +120,10 @@ def parse_knowledge(raw: dict) -> KnowledgeBase:
         if unknown:
             raise KnowledgeError(f"topic {topic.id!r} relates to unknown topics {unknown}")
     medicines = {m.name: m for t in topics.values() for m in t.medicines}
-    article = raw.get("article", {})
-    return KnowledgeBase(topics=topics, disclaimer=" ".join(str(raw.get("disclaimer", "")).split()),
+    article = raw.get("article") if isinstance(raw.get("article"), dict) else {}
+    if not article:
+        raise KnowledgeError("knowledge file needs an 'article' mapping (title, author, date)")
+    return KnowledgeBase(topics=topics, disclaimer=_text(raw.get("disclaimer")),
                          article_title=article.get("title", ""),
                          article_author=article.get("author", ""), all_medicines=medicines)
 

@@ -62,9 +62,8 @@ class ActionTriage(Action):
         tier = triage["tier"]
         if tier != "none":
             dispatcher.utter_message(text=escalation_text(tier, triage.get("reasons", [])))
-        else:
-            earlier = highest_urgency(tracker.events)
-            if tier_rank(earlier) >= tier_rank("urgent"):
-                # an escalation cannot be talked away by a later, calmer message
-                dispatcher.utter_message(text=reminder_text(earlier))
+        earlier = highest_urgency(tracker.events)
+        if tier_rank(earlier) >= tier_rank("urgent") and tier_rank(tier) < tier_rank(earlier):
+            # an escalation cannot be talked away by a later, calmer message
+            dispatcher.utter_message(text=reminder_text(earlier))
         return [SlotSet("urgency", tier), SlotSet("topic", None)]

@@ -447,9 +447,6 @@ def test_new_escalation_of_the_same_or_higher_tier_needs_no_reminder(make_tracke
     assert "earlier still needs attention" not in messages[0]["text"]
 
 
-@pytest.mark.xfail(strict=True, reason="bug in actions/triage.py (reported): the reminder only "
-                   "fires when the new tier is none, so a milder escalation talks an earlier "
-                   "emergency down to 'book an appointment'")
 def test_milder_escalation_after_an_emergency_still_reminds_of_it(make_tracker, domain):
     tracker = make_tracker("my foot is a bit red too", "report_symptoms",
                            triage={"tier": "see_doctor", "reasons": ["redness"], "findings": []},
