@@ -61,7 +61,12 @@ class ActionTriage(Action):
         triage = triage_of(tracker.latest_message or {})
         tier = triage["tier"]
         if tier != "none":
-            dispatcher.utter_message(text=escalation_text(tier, triage.get("reasons", [])))
+            # the custom part lets a widget render the escalation as a banner; text-only
+            # channels (channels/) drop it, since the text already says everything
+            dispatcher.utter_message(
+                text=escalation_text(tier, triage.get("reasons", [])),
+                json_message={"escalation": {"tier": tier, "action": detector().tier_actions[tier]}},
+            )
         earlier = highest_urgency(tracker.events)
         if tier_rank(earlier) >= tier_rank("urgent") and tier_rank(tier) < tier_rank(earlier):
             # an escalation cannot be talked away by a later, calmer message

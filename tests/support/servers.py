@@ -45,6 +45,12 @@ class Servers:
     rasa_port: int = field(default_factory=free_port)
     actions_port: int = field(default_factory=free_port)
     token: str = "test-token"
+    #: credentials file for `rasa run` (channels); the project's own by default
+    credentials: Path = ROOT / "credentials.yml"
+    #: extra environment for both servers (channel secrets, API base URLs of stand-ins)
+    env: Dict[str, str] = field(default_factory=dict)
+    #: extra `rasa run` arguments (e.g. ["--cors", "http://127.0.0.1:8080"])
+    rasa_args: List[str] = field(default_factory=list)
     processes: List[subprocess.Popen] = field(default_factory=list)
 
     @property
@@ -57,7 +63,8 @@ class Servers:
 
     def _spawn(self, name: str, args: List[str]) -> subprocess.Popen:
         log = self.workdir / f"{name}.log"
-        env = {**os.environ, "RASA_TELEMETRY_ENABLED": "false", "TF_CPP_MIN_LOG_LEVEL": "2"}
+        env = {**os.environ, "RASA_TELEMETRY_ENABLED": "false", "TF_CPP_MIN_LOG_LEVEL": "2",
+               **self.env}
         process = subprocess.Popen(args, cwd=ROOT, env=env, stdout=open(log, "w"),
                                    stderr=subprocess.STDOUT)
         self.processes.append(process)
@@ -76,8 +83,9 @@ class Servers:
             f"tracker_store:\n  type: SQL\n  dialect: sqlite\n  db: {self.tracker_db}\n")
         process = self._spawn("rasa", [
             str(BIN / "rasa"), "run", "--model", str(MODEL), "--endpoints", str(endpoints),
-            "--credentials", str(ROOT / "credentials.yml"), "--port", str(self.rasa_port),
-            "--interface", "127.0.0.1", "--enable-api", "--auth-token", self.token])
+            "--credentials", str(self.credentials), "--port", str(self.rasa_port),
+            "--interface", "127.0.0.1", "--enable-api", "--auth-token", self.token,
+            *self.rasa_args])
         # /status answers once the model is loaded
         wait_for(f"{self.url}/status?token={self.token}", process, 300, self.workdir / "rasa.log")
 
