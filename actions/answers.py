@@ -44,6 +44,14 @@ def answer_buttons(topic: Topic, kb: KnowledgeBase) -> List[Dict[str, str]]:
     return buttons
 
 
+def send_answer(dispatcher: CollectingDispatcher, kb: KnowledgeBase, topic: Topic,
+                medicines: List[str], with_buttons: bool = True) -> None:
+    """The short answer: a medicine note when one was named, the answer, its section."""
+    parts = [medicine_note(topic, kb, medicines), topic.answer, source_line(topic)]
+    dispatcher.utter_message(text="\n".join(p for p in parts if p),
+                             buttons=answer_buttons(topic, kb) if with_buttons else [])
+
+
 def entity_values(tracker: Tracker, entity: str) -> List[str]:
     values = [str(e.get("value")) for e in tracker.latest_message.get("entities", [])
               if e.get("entity") == entity and e.get("value")]
@@ -71,10 +79,7 @@ class ActionAnswerTopic(Action):
         if topic is None:
             dispatcher.utter_message(response="utter_help")
             return [SlotSet("topic", None)]
-        parts = [medicine_note(topic, kb, entity_values(tracker, "medication")), topic.answer,
-                 source_line(topic)]
-        dispatcher.utter_message(text="\n".join(p for p in parts if p),
-                                 buttons=answer_buttons(topic, kb))
+        send_answer(dispatcher, kb, topic, entity_values(tracker, "medication"))
         return [SlotSet("topic", topic.id)]
 
 

@@ -9,6 +9,11 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 #: The article's knowledge, found next to this package rather than through the working directory.
 KNOWLEDGE_FILE = Path(os.environ.get("CRAMP_KNOWLEDGE_FILE",
                                      PROJECT_ROOT / "data" / "knowledge" / "topics.yml"))
+#: The guided cramp check: how answers are read and which causes they point to.
+CRAMP_CHECK_FILE = Path(os.environ.get("CRAMP_CHECK_FILE",
+                                       PROJECT_ROOT / "data" / "knowledge" / "cramp_check.yml"))
+#: A side question during the cramp check is answered when NLU is at least this sure of it.
+SIDE_QUESTION_CONFIDENCE = float(os.environ.get("CRAMP_SIDE_QUESTION_CONFIDENCE", "0.6"))
 #: The project's spaCy pipeline (built by `make spacy`), used to triage messages that skipped NLU.
 SPACY_MODEL = os.environ.get("CRAMP_SPACY_MODEL", "en_cramps")
 #: Knowledge intents are named `ask_<topic id>`.

@@ -6,7 +6,7 @@ detector, so typing "/ask_magnesium ..." cannot skip the safety check.
 """
 from __future__ import annotations
 
-from typing import Any, Dict, List, Text
+from typing import Any, Dict, List, Text, Tuple
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import SlotSet
@@ -50,6 +50,33 @@ def reminder_text(earlier_tier: str) -> str:
             + detector().tier_actions[earlier_tier])
 
 
+def triage_turn(dispatcher: CollectingDispatcher, tracker: Tracker) -> Tuple[str, List[Dict[Text, Any]]]:
+    """Escalate if this message reports a sign; returns its tier and the slot events.
+
+    Shared by `action_triage` and the cramp-check form, whose turns do not pass through rules.
+    """
+    triage = triage_of(tracker.latest_message or {})
+    tier = triage["tier"]
+    if tier != "none":
+        # the custom part lets a widget render the escalation as a banner; text-only
+        # channels (channels/) drop it, since the text already says everything
+        dispatcher.utter_message(
+            text=escalation_text(tier, triage.get("reasons", [])),
+            json_message={"escalation": {"tier": tier, "action": detector().tier_actions[tier]}},
+        )
+    earlier = highest_urgency(tracker.events)
+    if tier_rank(earlier) >= tier_rank("urgent") and tier_rank(tier) < tier_rank(earlier):
+        # an escalation cannot be talked away by a later, calmer message
+        dispatcher.utter_message(text=reminder_text(earlier))
+    return tier, [SlotSet("urgency", tier), SlotSet("topic", None)]
+
+
+def reported_signs(message: Dict[str, Any]) -> List[str]:
+    """The red-flag signs a message reports (denied ones left out)."""
+    findings = triage_of(message).get("findings", [])
+    return [f["sign"] for f in findings if not f.get("negated")]
+
+
 class ActionTriage(Action):
     """Sets `urgency` for this message, clears `topic`, and escalates when a sign is reported."""
 
@@ -58,17 +85,5 @@ class ActionTriage(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
-        triage = triage_of(tracker.latest_message or {})
-        tier = triage["tier"]
-        if tier != "none":
-            # the custom part lets a widget render the escalation as a banner; text-only
-            # channels (channels/) drop it, since the text already says everything
-            dispatcher.utter_message(
-                text=escalation_text(tier, triage.get("reasons", [])),
-                json_message={"escalation": {"tier": tier, "action": detector().tier_actions[tier]}},
-            )
-        earlier = highest_urgency(tracker.events)
-        if tier_rank(earlier) >= tier_rank("urgent") and tier_rank(tier) < tier_rank(earlier):
-            # an escalation cannot be talked away by a later, calmer message
-            dispatcher.utter_message(text=reminder_text(earlier))
-        return [SlotSet("urgency", tier), SlotSet("topic", None)]
+        _, events = triage_turn(dispatcher, tracker)
+        return events

@@ -30,6 +30,10 @@ async def predict(model: Path, texts: List[str]) -> List[str]:
     from rasa.core.agent import Agent
 
     agent = Agent.load(str(model))
+    # Rasa logs every parse through structlog at debug level; keep the report readable
+    import structlog
+
+    structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(logging.WARNING))
     predictions = []
     for text in texts:
         parsed = await agent.parse_message(text)

@@ -1,0 +1,235 @@
+"""The guided cramp check: a Rasa form over the questions of `data/knowledge/cramp_check.yml`.
+
+- `action_start_cramp_check` fills in what the person already said this session (pregnancy,
+  medicines, conditions, night cramps), so the form skips those questions.
+- `validate_cramp_check_form` reads each answer (buttons or free text), triages the message like
+  every other turn, answers a side question and asks again, accepts "skip" / "not sure", and asks
+  once more with an example before moving on. An emergency ends the check at once.
+- `action_cramp_check_summary` ranks the article's causes that fit and gives the tier.
+"""
+from __future__ import annotations
+
+from typing import Any, Dict, List, Optional, Text
+
+from rasa_sdk import Action, FormValidationAction, Tracker
+from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
+
+from actions import config
+from actions.answers import entity_values, send_answer, source_line
+from actions.cramp_check_rules import (
+    NOT_ASKED, NOT_SURE, SKIPPED, Answer, CrampCheck, answers_tier, cramp_check, facts_from, rank_causes,
+    read_answer,
+)
+from actions.history import highest_urgency
+from actions.knowledge import knowledge, topic_for_intent
+from actions.triage import detector, reported_signs, triage_turn
+from cramp_nlu.red_flags import max_tier, tier_rank
+
+FORM_NAME = "cramp_check_form"
+RETRY_SLOT = "check_retry"
+#: intents that leave the check (the form's slot mappings ignore them too: see domain.yml)
+LEAVING_INTENTS = ("stop_form", "restart")
+CONDITION_TO_ANSWER = {"diabetes": "diabetes", "circulation": "circulation", "nerve": "nerve"}
+QUESTION_OPENERS = ("what", "why", "how", "when", "which", "who", "is", "are", "do", "does", "can",
+                    "could", "should", "will", "would")
+
+
+def article_medicines() -> List[str]:
+    """The medicines the article names as possible causes."""
+    return [m.name for m in knowledge()["cause_medication"].medicines]
+
+
+def _session_user_messages(events: List[Dict[str, Any]]) -> List[Dict[str, Any]]:
+    messages: List[Dict[str, Any]] = []
+    for event in events:
+        if event.get("event") == "session_started":
+            messages = []
+        elif event.get("event") == "user":
+            messages.append(event.get("parse_data") or {})
+    return messages
+
+
+def known_answers(events: List[Dict[str, Any]]) -> Dict[str, Answer]:
+    """What earlier messages of this session already told us (entities the NLU found)."""
+    known: Dict[str, Answer] = {}
+    conditions: List[str] = []
+    medicines: List[str] = []
+    for parse in _session_user_messages(events):
+        for entity in parse.get("entities", []):
+            kind, value = entity.get("entity"), str(entity.get("value", "")).lower()
+            if kind == "condition" and value == "pregnancy":
+                known["check_pregnant"] = "yes"
+            elif kind == "condition" and value in CONDITION_TO_ANSWER:
+                conditions.append(CONDITION_TO_ANSWER[value])
+            elif kind == "medication":
+                medicines.append(value)
+            elif kind == "time" and value == "night":
+                known["check_timing"] = "night"
+    if conditions:
+        known["check_conditions"] = list(dict.fromkeys(conditions))
+    if medicines:
+        known["check_medicines"] = list(dict.fromkeys(medicines))
+    return known
+
+
+def answers_a_new_message(events: List[Dict[str, Any]]) -> bool:
+    """Whether the form runs right after a user message (not at activation or on resuming).
+
+    Only slot extraction (its slot events, the featurization marker) and the running form
+    action itself may sit in between.
+    """
+    for event in reversed(events):
+        kind = event.get("event")
+        if kind == "user":
+            return True
+        if kind in ("slot", "user_featurization") or (
+                kind == "action" and event.get("name") in ("action_extract_slots", FORM_NAME)):
+            continue
+        return False
+    return False
+
+
+def looks_like_a_question(text: str) -> bool:
+    words = text.lower().split()
+    return len(words) >= 4 and (text.strip().endswith("?") or words[0] in QUESTION_OPENERS)
+
+
+class ActionStartCrampCheck(Action):
+    """Introduces the check and pre-fills what the person has already said."""
+
+    def name(self) -> Text:
+        return "action_start_cramp_check"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                  domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
+        check = cramp_check()
+        already = {slot: tracker.get_slot(slot) for slot in check.slots
+                   if tracker.get_slot(slot) is not None}
+        known = {slot: value for slot, value in known_answers(tracker.events).items()
+                 if slot not in already}
+        if already:
+            dispatcher.utter_message(response="utter_cramp_check_resume")
+        else:
+            dispatcher.utter_message(response="utter_cramp_check_intro")
+        if known:
+            dispatcher.utter_message(response="utter_cramp_check_known")
+        return [SlotSet(slot, value) for slot, value in known.items()] + [SlotSet(RETRY_SLOT, None)]
+
+
+class ValidateCrampCheckForm(FormValidationAction):
+    """Reads every answer of the cramp check (one validator for all questions)."""
+
+    def name(self) -> Text:
+        return "validate_cramp_check_form"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                  domain: DomainDict) -> List[EventType]:
+        check = cramp_check()
+        # the form is also validated at activation and when it resumes; only a new user
+        # message is triaged here (the start rule's action_triage handled the first one)
+        user_turn = ((tracker.active_loop or {}).get("name") == FORM_NAME
+                     and answers_a_new_message(tracker.events))
+        events: List[EventType] = []
+        intent = ((tracker.latest_message or {}).get("intent") or {}).get("name")
+        if user_turn and intent in LEAVING_INTENTS:
+            return []  # nothing extracted: the form rejects and the stop/restart rules take over
+        if user_turn:
+            tier, events = triage_turn(dispatcher, tracker)
+            if tier == "emergency":
+                # stop asking: close every open question so the form ends and the summary follows
+                requested = tracker.get_slot("requested_slot")
+                open_slots = [s for s in check.slots
+                              if tracker.get_slot(s) is None or s == requested]
+                dispatcher.utter_message(response="utter_cramp_check_ended_early")
+                return (events + [SlotSet(s, NOT_ASKED) for s in open_slots]
+                        + [SlotSet(RETRY_SLOT, None)])
+        # slots filled this turn by the form (from_text) or by action_start_cramp_check
+        for slot, value in tracker.slots_to_validate().items():
+            if slot in check.slots:
+                events += self._validate_one(dispatcher, tracker, check, slot, value, user_turn)
+        return events
+
+    def _validate_one(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                      check: CrampCheck, slot: str, value: Any, user_turn: bool) -> List[EventType]:
+        question = check.question(slot)
+        canonical = isinstance(value, list) or value in question.answers or value in (
+            NOT_ASKED, NOT_SURE, SKIPPED)
+        if canonical or not user_turn:
+            return [SlotSet(slot, value)]  # pre-filled, a button payload, or already read
+        message = tracker.latest_message or {}
+        text = str(value)
+        answer = read_answer(question, text, medicines=entity_values(tracker, "medication"),
+                             signs=reported_signs(message), skip_words=check.skip_words,
+                             unsure_words=check.unsure_words)
+        side_topic = self._side_question(message, text)
+        if side_topic and (answer is None or looks_like_a_question(text)):
+            send_answer(dispatcher, knowledge(), knowledge()[side_topic],
+                        entity_values(tracker, "medication"), with_buttons=False)
+            dispatcher.utter_message(response="utter_cramp_check_back")
+            return [SlotSet(slot, None), SlotSet("topic", side_topic)]
+        if answer is None and slot == "check_medicines":
+            answer = ["other"]  # we cannot know every medicine's name: keep it as "other"
+        if answer is None:
+            if tracker.get_slot(RETRY_SLOT) == slot:
+                dispatcher.utter_message(response="utter_cramp_check_moving_on")
+                return [SlotSet(slot, NOT_SURE), SlotSet(RETRY_SLOT, None)]
+            dispatcher.utter_message(text=f"Sorry, I didn't catch that. You can answer {question.example}.")
+            return [SlotSet(slot, None), SlotSet(RETRY_SLOT, slot)]
+        return [SlotSet(slot, answer), SlotSet(RETRY_SLOT, None)]
+
+    @staticmethod
+    def _side_question(message: Dict[str, Any], text: str) -> Optional[str]:
+        """The knowledge topic a mid-check message asks about, when NLU is confident."""
+        intent = message.get("intent") or {}
+        topic = topic_for_intent(intent.get("name"))
+        if topic and float(intent.get("confidence") or 0) >= config.SIDE_QUESTION_CONFIDENCE:
+            return topic
+        return None
+
+
+def summary_text(causes: List[str], tier: str, whys: List[str]) -> str:
+    kb = knowledge()
+    lines = ["Here is what your answers point to, from the article:"]
+    if causes:
+        for rank, cause in enumerate(causes, start=1):
+            topic = kb[cause]
+            treatment = kb[cause.replace("cause_", "treat_", 1)]
+            first_sentence = treatment.answer.split(". ")[0].rstrip(".") + "."
+            lines.append(f"{rank}. {topic.title}: {first_sentence} {source_line(topic)}")
+    else:
+        lines.append("None of the article's eight causes stands out from your answers; "
+                     "general prevention (water, well-fitted shoes, a balanced diet) still applies.")
+    if tier != "none":
+        lines.append(f"What to do: {detector().tier_actions[tier]}")
+        lines += [f"Why: {why}" for why in whys[:2]]
+    else:
+        lines.append("Nothing you told me calls for a doctor right now; see one if the cramps become "
+                     "frequent, severe or persistent, or come with swelling, redness, weakness or "
+                     "skin colour changes.")
+    lines.append(kb.disclaimer)
+    return "\n".join(lines)
+
+
+class ActionCrampCheckSummary(Action):
+    """Ranks the article's causes that fit the answers and says what to do."""
+
+    def name(self) -> Text:
+        return "action_cramp_check_summary"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                  domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
+        check = cramp_check()
+        answers = {slot: tracker.get_slot(slot) for slot in check.slots}
+        facts = facts_from(answers, article_medicines())
+        causes = rank_causes(check, facts)
+        rules_tier, whys = answers_tier(check, facts)
+        # every message of the check was triaged; the summary keeps the highest tier seen
+        tier = max_tier([rules_tier, highest_urgency(tracker.events)])
+        if tier_rank(rules_tier) < tier_rank(tier):
+            whys = []
+        dispatcher.utter_message(text=summary_text(causes, tier, whys),
+                                 json_message={"cramp_check": {"likely_causes": causes, "tier": tier}})
+        return ([SlotSet("likely_causes", causes), SlotSet("urgency", tier), SlotSet("topic", None)]
+                + [SlotSet(slot, None) for slot in check.slots])

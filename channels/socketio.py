@@ -1,0 +1,256 @@
+"""The web widget's socket.io channel: Rasa's own, with an origin check and working custom payloads.
+
+Use it in credentials.yml as `channels.socketio.SocketIOChannel` (it keeps the name "socketio", so
+the widget's URL and the tracker's `input_channel` are the same as with Rasa's channel).
+
+Two things differ from `rasa.core.channels.socketio.SocketIOInput` (Rasa 3.6):
+
+* Rasa creates the python-socketio server with `cors_allowed_origins=[]`, which switches the Origin
+  check off: any web page could open a socket to the assistant from a visitor's browser. Ours only
+  accepts the origins listed in the credentials key `cors_allowed_origins` (a list), else in the
+  environment variable `CHAT_ALLOWED_ORIGINS` (comma-separated), else the local chat page
+  (`http://127.0.0.1:8080`, `http://localhost:8080`). A connection from another Origin gets a 400;
+  clients that send no Origin header (not browsers) are not affected.
+* Rasa's output channel emits a custom payload as `sio.emit(event, **json_message)`, which fails
+  (rasa#8445). Ours sends it as an ordinary bot message, `{"custom": {...}}`, to the session's room,
+  e.g. `{"custom": {"escalation": {"tier": "emergency", "action": "Call ..."}}}`.
+
+Two fixes as well, found while building the widget:
+
+* Rasa calls `sio.enter_room(...)` without `await`; in python-socketio 5.x it is a coroutine, so with
+  `session_persistence: true` the browser never joins its session's room and never receives a
+  reply. Ours awaits it.
+* Sanic 21.12 (the version Rasa 3.6 pins) cannot serve WebSockets on Python 3.11: every socket dies
+  with "Passing coroutines is forbidden" in `asyncio.wait`, and the client then spins on polling.
+  There the channel tells clients not to upgrade (`allow_upgrades=False`), so browsers stay on HTTP
+  long-polling; on Python 3.10 (or a later Sanic) WebSockets are used as usual. The credentials key
+  `allow_upgrades` (true/false) overrides the choice.
+
+Everything else (session_persistence, `session_request` / `session_confirm`, `user_uttered` with
+`session_id`, JWT auth, metadata) behaves as Rasa's channel does.
+"""
+from __future__ import annotations
+
+import json
+import logging
+import os
+import sys
+import uuid
+from typing import Any, Awaitable, Callable, Dict, List, Optional, Text, Union
+
+import rasa.core.channels.channel
+import rasa.shared.utils.io
+from rasa.core.channels.channel import InputChannel, OutputChannel, UserMessage
+from rasa.core.channels.socketio import SocketBlueprint, SocketIOInput, SocketIOOutput
+from sanic import Blueprint, response
+from sanic.request import Request
+from sanic.response import HTTPResponse
+from socketio import AsyncServer
+
+logger = logging.getLogger(__name__)
+
+#: where the chat page is served by `scripts/serve_web.py` on its default port
+DEFAULT_ALLOWED_ORIGINS = ["http://127.0.0.1:8080", "http://localhost:8080"]
+ORIGINS_ENV = "CHAT_ALLOWED_ORIGINS"
+
+
+def _clean_origins(origins: List[Any]) -> List[Text]:
+    """Origins as browsers send them: no surrounding blanks, no trailing slash, no empties."""
+    cleaned = []
+    for origin in origins:
+        text = str(origin).strip().rstrip("/")
+        if text and text not in cleaned:
+            cleaned.append(text)
+    return cleaned
+
+
+def allowed_origins(credentials: Optional[Dict[Text, Any]] = None,
+                    environ: Optional[Dict[Text, Text]] = None) -> Union[List[Text], Text]:
+    """The origins the socket.io server accepts: credentials, else environment, else the default.
+
+    A credentials value may be a list or a single string; `"*"` (accept any origin) is passed
+    through unchanged, but has to be written out explicitly.
+    """
+    credentials = credentials or {}
+    environ = os.environ if environ is None else environ
+    configured = credentials.get("cors_allowed_origins")
+    if configured is not None:
+        if configured == "*":
+            return "*"
+        if isinstance(configured, str):
+            configured = configured.split(",")
+        origins = _clean_origins(list(configured))
+        if origins:
+            return origins
+    from_env = environ.get(ORIGINS_ENV, "")
+    if from_env.strip() == "*":
+        return "*"
+    origins = _clean_origins(from_env.split(","))
+    return origins or list(DEFAULT_ALLOWED_ORIGINS)
+
+
+def sanic_websockets_work() -> bool:
+    """False for Sanic < 22.12 on Python >= 3.11, whose WebSocket receive loop always crashes."""
+    if sys.version_info < (3, 11):
+        return True
+    try:
+        import sanic
+
+        major, minor = (int(part) for part in sanic.__version__.split(".")[:2])
+    except (ImportError, AttributeError, ValueError):
+        return True
+    return (major, minor) >= (22, 12)
+
+
+class SocketIOChannelOutput(SocketIOOutput):
+    """Rasa's socket.io output, with custom JSON sent as a normal bot message."""
+
+    @classmethod
+    def name(cls) -> Text:
+        return "socketio"
+
+    async def send_custom_json(self, recipient_id: Text, json_message: Dict[Text, Any],
+                               **kwargs: Any) -> None:
+        """Send `{"custom": json_message}` on the bot event to the recipient's room."""
+        await self._send_message(recipient_id, {"custom": json_message})
+
+
+class SocketIOChannel(SocketIOInput):
+    """Rasa's socket.io input channel with an Origin allow-list (see the module docstring)."""
+
+    @classmethod
+    def name(cls) -> Text:
+        return "socketio"
+
+    @classmethod
+    def from_credentials(cls, credentials: Optional[Dict[Text, Any]]) -> InputChannel:
+        credentials = credentials or {}
+        return cls(
+            credentials.get("user_message_evt", "user_uttered"),
+            credentials.get("bot_message_evt", "bot_uttered"),
+            credentials.get("namespace"),
+            credentials.get("session_persistence", False),
+            credentials.get("socketio_path", "/socket.io"),
+            credentials.get("jwt_key"),
+            credentials.get("jwt_method", "HS256"),
+            credentials.get("metadata_key", "metadata"),
+            cors_allowed_origins=allowed_origins(credentials),
+            allow_upgrades=credentials.get("allow_upgrades"),
+        )
+
+    def __init__(self, user_message_evt: Text = "user_uttered",
+                 bot_message_evt: Text = "bot_uttered", namespace: Optional[Text] = None,
+                 session_persistence: bool = False, socketio_path: Optional[Text] = "/socket.io",
+                 jwt_key: Optional[Text] = None, jwt_method: Optional[Text] = "HS256",
+                 metadata_key: Optional[Text] = "metadata",
+                 cors_allowed_origins: Optional[Union[List[Text], Text]] = None,
+                 allow_upgrades: Optional[bool] = None) -> None:
+        super().__init__(user_message_evt, bot_message_evt, namespace, session_persistence,
+                         socketio_path, jwt_key, jwt_method, metadata_key)
+        self.cors_allowed_origins = (cors_allowed_origins if cors_allowed_origins is not None
+                                     else allowed_origins())
+        self.allow_upgrades = (sanic_websockets_work() if allow_upgrades is None
+                               else bool(allow_upgrades))
+
+    def get_output_channel(self) -> Optional[OutputChannel]:
+        """Our output channel on the running server (None before the blueprint was built)."""
+        if self.sio is None:
+            rasa.shared.utils.io.raise_warning(
+                "SocketIO output channel cannot be recreated. "
+                "This is expected behavior when using multiple Sanic "
+                "workers or multiple Rasa Open Source instances. "
+                "Please use a different channel for external events in these "
+                "scenarios."
+            )
+            return None
+        return SocketIOChannelOutput(self.sio, self.bot_message_evt)
+
+    def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
+        """Rasa's socket.io blueprint, on a server that checks the Origin header."""
+        sio = AsyncServer(async_mode="sanic", cors_allowed_origins=self.cors_allowed_origins,
+                          allow_upgrades=self.allow_upgrades)
+        socketio_webhook = SocketBlueprint(sio, self.socketio_path, "socketio_webhook", __name__)
+        logger.info(f"socket.io channel accepts browser connections from: "
+                    f"{self.cors_allowed_origins}; WebSocket upgrade "
+                    f"{'on' if self.allow_upgrades else 'off (HTTP long-polling)'}")
+
+        # kept on the instance for get_output_channel
+        self.sio = sio
+
+        @socketio_webhook.route("/", methods=["GET"])
+        async def health(_: Request) -> HTTPResponse:
+            return response.json({"status": "ok"})
+
+        @sio.on("connect", namespace=self.namespace)
+        async def connect(sid: Text, environ: Dict, auth: Optional[Dict]) -> bool:
+            if self.jwt_key:
+                jwt_payload = None
+                if auth and auth.get("token"):
+                    jwt_payload = rasa.core.channels.channel.decode_bearer_token(
+                        auth.get("token"), self.jwt_key, self.jwt_algorithm)
+                if jwt_payload:
+                    logger.debug(f"User {sid} connected to socketIO endpoint.")
+                    return True
+                return False
+            logger.debug(f"User {sid} connected to socketIO endpoint.")
+            return True
+
+        @sio.on("disconnect", namespace=self.namespace)
+        async def disconnect(sid: Text) -> None:
+            logger.debug(f"User {sid} disconnected from socketIO endpoint.")
+
+        @sio.on("session_request", namespace=self.namespace)
+        async def session_request(sid: Text, data: Optional[Dict]) -> None:
+            if not isinstance(data, dict):
+                data = {}
+            session_id = data.get("session_id")
+            if not isinstance(session_id, str) or not session_id.strip():
+                # a missing (or unusable) id starts a new session, as in Rasa's channel
+                data["session_id"] = uuid.uuid4().hex
+            if self.session_persistence:
+                await _enter_room(sio, sid, data["session_id"], self.namespace)
+            await sio.emit("session_confirm", data["session_id"], room=sid,
+                           namespace=self.namespace)
+            logger.debug(f"User {sid} connected to socketIO endpoint.")
+
+        @sio.on(self.user_message_evt, namespace=self.namespace)
+        async def handle_message(sid: Text, data: Dict) -> None:
+            output_channel = SocketIOChannelOutput(sio, self.bot_message_evt)
+            if not isinstance(data, dict):
+                logger.warning(f"Ignored a {self.user_message_evt} event that is not an object.")
+                return
+
+            if self.session_persistence:
+                if not data.get("session_id"):
+                    rasa.shared.utils.io.raise_warning(
+                        "A message without a valid session_id "
+                        "was received. This message will be "
+                        "ignored. Make sure to set a proper "
+                        "session id using the "
+                        "`session_request` socketIO event."
+                    )
+                    return
+                sender_id = data["session_id"]
+            else:
+                sender_id = sid
+
+            metadata = data.get(self.metadata_key, {})
+            if isinstance(metadata, Text):
+                metadata = json.loads(metadata)
+            message = UserMessage(
+                data.get("message", ""),
+                output_channel,
+                sender_id,
+                input_channel=self.name(),
+                metadata=metadata,
+            )
+            await on_new_message(message)
+
+        return socketio_webhook
+
+
+async def _enter_room(sio: AsyncServer, sid: Text, room: Text, namespace: Optional[Text]) -> None:
+    """`enter_room` is a coroutine in newer python-socketio releases and a plain call in older ones."""
+    result = sio.enter_room(sid, room, namespace=namespace)
+    if hasattr(result, "__await__"):
+        await result

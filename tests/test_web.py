@@ -1,0 +1,447 @@
+"""The web chat page in a real browser, against the real action server and Rasa server.
+
+Starts the action server and Rasa with our socket.io channel (tests/data/credentials.web.yml),
+serves web/dist with scripts/serve_web.py on a free port, and drives Debian's Chromium
+(/usr/bin/chromium) with Playwright. Nothing is downloaded: prepare with
+
+    bash scripts/ensure_chromium.sh && bash scripts/build_web.sh
+
+Screenshots of each test go to artifacts/screenshots/.
+"""
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Callable, Dict, Iterator, List
+
+import pytest
+import requests
+import yaml
+
+from support.servers import ROOT, Servers, free_port
+
+pytestmark = [pytest.mark.integration, pytest.mark.browser]
+
+CHROMIUM = Path("/usr/bin/chromium")
+DIST = ROOT / "web" / "dist"
+CREDENTIALS = Path(__file__).parent / "data" / "credentials.web.yml"
+SCREENSHOTS = ROOT / "artifacts" / "screenshots"
+CHROMIUM_ARGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic",
+                 "--no-first-run", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync"]
+REPLY_TIMEOUT_MS = 45_000  # one turn: NLU, action server, reply (2 slow cores, other servers)
+SESSION_KEY = "cramps-chat.session-id"
+AXE = ROOT / "web" / "node_modules" / "axe-core" / "axe.min.js"
+
+sync_api = pytest.importorskip("playwright.sync_api", reason="pip install playwright (see requirements/lock.txt)")
+expect = sync_api.expect
+
+if not CHROMIUM.exists():
+    pytest.skip("no /usr/bin/chromium: run bash scripts/ensure_chromium.sh", allow_module_level=True)
+if not (DIST / "index.html").exists() or not (DIST / "vendor" / "socket.io.min.js").exists():
+    pytest.skip("web/dist not built: run bash scripts/build_web.sh", allow_module_level=True)
+
+
+def topics() -> Dict[str, Dict]:
+    data = yaml.safe_load((ROOT / "data" / "knowledge" / "topics.yml").read_text(encoding="utf-8"))
+    return {topic["id"]: topic for topic in data["topics"]}
+
+
+TOPICS = topics()
+
+
+# ---------------------------------------------------------------- servers ----
+
+class WebServer:
+    """scripts/serve_web.py on a loopback port, as a subprocess."""
+
+    def __init__(self, workdir: Path, rasa_url: str, port: int) -> None:
+        self.port = port
+        self.log = workdir / "web.log"
+        env = {**os.environ, "WEB_PORT": str(port), "RASA_PUBLIC_URL": rasa_url}
+        self.process = subprocess.Popen([sys.executable, str(ROOT / "scripts" / "serve_web.py")],
+                                        cwd=ROOT, env=env, stdout=open(self.log, "w"),
+                                        stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"serve_web.py exited:\n{self.log.read_text()}")
+            try:
+                if requests.get(f"{self.url}/config.json", timeout=2).status_code == 200:
+                    return
+            except requests.RequestException:
+                pass
+            time.sleep(0.2)
+        self.stop()
+        raise TimeoutError(f"serve_web.py not up:\n{self.log.read_text()}")
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def stop(self) -> None:
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+
+
+@pytest.fixture(scope="module")
+def web_port() -> int:
+    return free_port()
+
+
+@pytest.fixture(scope="module")
+def servers(tmp_path_factory, web_port) -> Iterator[Servers]:
+    # only the page's own origin; http://localhost:<port> (same server) stays disallowed
+    running = Servers(workdir=tmp_path_factory.mktemp("web-servers"), credentials=CREDENTIALS,
+                      env={"CHAT_ALLOWED_ORIGINS": f"http://127.0.0.1:{web_port}"})
+    try:
+        running.start_actions()
+        running.start_rasa()
+        yield running
+    finally:
+        running.stop()
+
+
+@pytest.fixture(scope="module")
+def web(servers, web_port, tmp_path_factory) -> Iterator[WebServer]:
+    server = WebServer(tmp_path_factory.mktemp("web"), servers.url, web_port)
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator:
+    with sync_api.sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+class Page:
+    """One browser tab on the chat page, recording dialogs, console errors and CSP violations."""
+
+    def __init__(self, browser, url: str, name: str, width: int = 1000, height: int = 800) -> None:
+        self.context = browser.new_context(viewport={"width": width, "height": height})
+        self.page = self.context.new_page()
+        self.url = url
+        self.name = name
+        self.dialogs: List[str] = []
+        self.errors: List[str] = []
+        self.page.on("dialog", self._on_dialog)
+        self.page.on("console", lambda m: self.errors.append(m.text) if m.type == "error" else None)
+        self.page.on("pageerror", lambda e: self.errors.append(str(e)))
+
+    def _on_dialog(self, dialog) -> None:
+        self.dialogs.append(dialog.message)
+        dialog.dismiss()
+
+    def open(self, wait_connected: bool = True) -> "Page":
+        self.page.goto(self.url)
+        if wait_connected:
+            self.wait_connected()
+        return self
+
+    def wait_connected(self) -> None:
+        expect(self.page.locator("#send-button")).to_be_enabled(timeout=30_000)
+
+    def send(self, text: str) -> None:
+        box = self.page.get_by_label("Your question about foot cramps")
+        box.fill(text)
+        box.press("Enter")
+
+    @property
+    def log(self):
+        return self.page.get_by_role("log")
+
+    def bot_messages(self):
+        return self.page.locator(".message--bot:not(.message--welcome) .message__text")
+
+    def wait_bot_text(self, text: str) -> None:
+        expect(self.bot_messages().filter(has_text=text).first).to_be_visible(timeout=REPLY_TIMEOUT_MS)
+
+    def session_id(self) -> str:
+        return json.loads(self.page.evaluate(f"localStorage.getItem('{SESSION_KEY}')"))
+
+    def screenshot(self, suffix: str = "") -> None:
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        self.page.screenshot(path=str(SCREENSHOTS / f"{self.name}{suffix}.png"))
+
+    def close(self) -> None:
+        self.context.close()
+
+
+@pytest.fixture
+def open_page(browser, web, request) -> Iterator[Callable[..., Page]]:
+    pages: List[Page] = []
+
+    def make(width: int = 1000, height: int = 800, url: str = "", connect: bool = True) -> Page:
+        page = Page(browser, url or f"{web.url}/", request.node.name, width, height)
+        pages.append(page)
+        return page.open(wait_connected=connect)
+
+    yield make
+    for page in pages:
+        try:
+            page.screenshot()
+        finally:
+            page.close()
+
+
+def wait_for_slot(servers: Servers, session_id: str, slot: str, value: str,
+                  timeout: float = 30) -> Dict:
+    """The tracker is saved just after the reply reaches the browser: poll briefly."""
+    deadline = time.monotonic() + timeout
+    slots: Dict = {}
+    while time.monotonic() < deadline:
+        slots = servers.slots(session_id)
+        if slots.get(slot) == value:
+            return slots
+        time.sleep(0.3)
+    raise AssertionError(f"{slot} of {session_id} is {slots.get(slot)!r}, expected {value!r}")
+
+
+def no_csp_violations(page: Page) -> None:
+    assert not [e for e in page.errors if "Content Security Policy" in e], page.errors
+
+
+# ------------------------------------------------------------------ tests ----
+
+def test_question_gets_an_answer_naming_its_section(open_page, servers):
+    page = open_page()
+    expect(page.page.get_by_role("button", name="Send message")).to_be_enabled()
+    # record whether the typing indicator ever shows (the reply may come within a poll interval)
+    page.page.evaluate("""() => { const typing = document.getElementById('typing');
+        window.typingShown = false;
+        new MutationObserver(() => { if (!typing.hidden) window.typingShown = true; })
+            .observe(typing, {attributes: true}); }""")
+    page.send("what is a foot cramp?")
+    expect(page.page.locator(".message--user").last).to_have_text("You said: what is a foot cramp?")
+    page.wait_bot_text(TOPICS["definition"]["section"])
+    assert page.page.evaluate("window.typingShown") is True
+    expect(page.page.locator("#typing")).to_be_hidden()
+    wait_for_slot(servers, page.session_id(), "topic", "definition")
+    assert page.page.locator(".message--bot .message__text").last.evaluate(
+        "e => getComputedStyle(e).whiteSpace") == "pre-line"
+    no_csp_violations(page)
+
+
+def test_quick_reply_button_sends_its_payload(open_page, servers):
+    page = open_page()
+    page.send("what is a foot cramp?")
+    page.wait_bot_text(TOPICS["definition"]["section"])
+    title = TOPICS["causes"]["title"]
+    button = page.page.get_by_role("group", name="Suggested replies").get_by_role("button", name=title)
+    expect(button).to_be_visible()
+    # keyboard-focusable: focus it and press Enter
+    button.focus()
+    assert page.page.evaluate("document.activeElement.textContent") == title
+    page.screenshot("-buttons")
+    page.page.keyboard.press("Enter")
+    expect(page.page.locator(".message--user").last).to_have_text(f"You said: {title}")
+    page.wait_bot_text(TOPICS["causes"]["section"])
+    wait_for_slot(servers, page.session_id(), "topic", "causes")
+    # the used buttons are gone, the new answer offers its own
+    expect(page.page.get_by_role("button", name=title)).to_have_count(0)
+    no_csp_violations(page)
+
+
+def test_reload_keeps_history_and_session(open_page, servers):
+    page = open_page()
+    page.send("what is a foot cramp?")
+    page.wait_bot_text(TOPICS["definition"]["section"])
+    session = page.session_id()
+    before = page.log.inner_text()
+
+    page.page.reload()
+    page.wait_connected()
+    expect(page.page.locator(".message--user").first).to_have_text("You said: what is a foot cramp?")
+    page.wait_bot_text(TOPICS["definition"]["section"])
+    assert page.session_id() == session
+    assert page.log.inner_text() == before
+
+    page.send("how do I treat foot cramps?")
+    page.wait_bot_text(TOPICS["treatment"]["section"])
+    wait_for_slot(servers, session, "topic", "treatment")
+    said = [e["text"] for e in servers.tracker(session)["events"] if e["event"] == "user"]
+    assert said == ["what is a foot cramp?", "how do I treat foot cramps?"]
+
+
+def test_new_conversation_starts_a_fresh_session(open_page, servers):
+    page = open_page()
+    page.send("what is a foot cramp?")
+    page.wait_bot_text(TOPICS["definition"]["section"])
+    old = page.session_id()
+    page.page.get_by_role("button", name="New conversation").click()
+    expect(page.page.locator(".message--user")).to_have_count(0)
+    page.wait_connected()
+    new = page.session_id()
+    assert new != old
+    page.send("how do I treat foot cramps?")
+    page.wait_bot_text(TOPICS["treatment"]["section"])
+    wait_for_slot(servers, new, "topic", "treatment")
+    assert servers.slots(old)["topic"] == "definition"
+    page.page.reload()
+    page.wait_connected()
+    expect(page.page.locator(".message--user")).to_have_count(1)
+
+
+def test_emergency_shows_an_alert_banner(open_page, servers):
+    page = open_page()
+    page.send("my chest hurts and I can't breathe")
+    alert = page.page.get_by_role("alert")
+    expect(alert).to_be_visible(timeout=REPLY_TIMEOUT_MS)
+    expect(alert).to_contain_text("911")
+    expect(alert).to_contain_text("Emergency")
+    assert "escalation--emergency" in alert.get_attribute("class")
+    # visually distinct: the emergency banner is red, not a plain message bubble
+    colour = alert.evaluate("e => getComputedStyle(e).borderTopColor")
+    assert colour == "rgb(179, 38, 30)", colour
+    page.wait_bot_text("911")
+    wait_for_slot(servers, page.session_id(), "urgency", "emergency")
+    no_csp_violations(page)
+
+
+def test_markup_is_shown_as_text(open_page):
+    page = open_page()
+    attack = "<img src=x onerror=alert(1)><script>alert(2)</script>"
+    page.send(attack)
+    expect(page.page.locator(".message--user").last).to_have_text(f"You said: {attack}")
+    # wait for the reply so anything the bot echoes is on the page too
+    expect(page.bot_messages()).not_to_have_count(0, timeout=REPLY_TIMEOUT_MS)
+    expect(page.page.locator("#typing")).to_be_hidden(timeout=REPLY_TIMEOUT_MS)
+    assert page.page.locator("#messages img, #messages script").count() == 0
+    assert page.page.locator("img").count() == 0
+    page.page.wait_for_timeout(500)
+    assert page.dialogs == []
+    # after a reload the transcript comes back from localStorage, still as text
+    page.page.reload()
+    page.wait_connected()
+    expect(page.page.locator(".message--user").last).to_have_text(f"You said: {attack}")
+    assert page.page.locator("img, #messages script").count() == 0
+    assert page.dialogs == []
+
+
+def test_fits_a_375_pixel_screen(open_page):
+    page = open_page(width=375, height=740)
+    page.send("what is a foot cramp?")
+    page.wait_bot_text(TOPICS["definition"]["section"])
+    page.send("my chest hurts and I can't breathe")
+    expect(page.page.get_by_role("alert")).to_be_visible(timeout=REPLY_TIMEOUT_MS)
+    page.page.wait_for_timeout(300)
+    width = page.page.evaluate("document.documentElement.scrollWidth")
+    assert width <= 375, width
+    box = page.page.get_by_label("Your question about foot cramps")
+    expect(box).to_be_in_viewport()
+    expect(page.page.get_by_role("button", name="Send message")).to_be_in_viewport()
+    expect(page.page.get_by_role("button", name="New conversation")).to_be_in_viewport()
+    box.click()
+    page.page.keyboard.type("does magnesium help?")
+    page.page.keyboard.press("Enter")
+    expect(page.page.locator(".message--user").last).to_have_text("You said: does magnesium help?")
+    page.wait_bot_text(TOPICS["magnesium"]["section"])
+    assert page.page.evaluate("document.documentElement.scrollWidth") <= 375
+    if AXE.exists():
+        assert axe_violations(page) == []
+
+
+def axe_violations(page: Page) -> List[Dict]:
+    """WCAG 2.1 A/AA violations found by axe-core (web/node_modules, a dev dependency)."""
+    page.page.evaluate(AXE.read_text(encoding="utf-8"))  # DevTools evaluation: not blocked by CSP
+    result = page.page.evaluate("""() => axe.run(document, {runOnly: {type: 'tag',
+        values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']}})""")
+    assert len(result["passes"]) > 10  # the audit really ran its rules
+    return [{"id": v["id"], "impact": v["impact"], "help": v["help"],
+             "nodes": [n["target"] for n in v["nodes"]]} for v in result["violations"]]
+
+
+def test_accessibility(open_page):
+    page = open_page()
+    log = page.page.get_by_role("log")
+    assert log.get_attribute("aria-live") == "polite"
+    expect(page.page.get_by_label("Your question about foot cramps")).to_have_attribute("id", "message-input")
+    expect(page.page.get_by_role("button", name="Send message")).to_be_visible()
+    # keyboard focus is visible: an outline appears on the focused input and button
+    page.page.get_by_label("Your question about foot cramps").focus()
+    page.page.keyboard.press("Tab")
+    focused = page.page.evaluate(
+        "() => { const s = getComputedStyle(document.activeElement);"
+        " return [document.activeElement.id, s.outlineStyle, s.outlineWidth]; }")
+    assert focused[0] == "send-button" and focused[1] == "solid" and focused[2] == "3px", focused
+    # an automated WCAG audit of a page with answers, quick replies and an escalation banner
+    page.send("my chest hurts and I can't breathe")
+    expect(page.page.get_by_role("alert")).to_be_visible(timeout=REPLY_TIMEOUT_MS)
+    expect(page.page.locator(".quick-reply").first).to_be_visible(timeout=REPLY_TIMEOUT_MS)
+    if not AXE.exists():
+        pytest.skip("web/node_modules/axe-core missing: run bash scripts/build_web.sh")
+    assert axe_violations(page) == []
+
+
+def test_security_headers_and_config(web, servers):
+    response = requests.get(f"{web.url}/", timeout=10)
+    csp = response.headers["Content-Security-Policy"]
+    assert "script-src 'self'" in csp and "frame-ancestors 'none'" in csp
+    assert "unsafe-inline" not in csp
+    assert f"connect-src 'self' {servers.url} ws://127.0.0.1:{servers.rasa_port}" in csp
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+    assert response.headers["Referrer-Policy"] == "no-referrer"
+    assert requests.get(f"{web.url}/config.json", timeout=10).json() == {
+        "socketUrl": servers.url, "socketPath": "/socket.io"}
+    assert requests.get(f"{web.url}/vendor/", timeout=10).status_code == 404
+    html = response.text
+    assert "<script>" not in html and "style=" not in html and "<style" not in html
+    # everything the page loads comes from its own origin (no CDN)
+    for reference in re.findall(r'(?:src|href)="([^"]+)"', html):
+        assert "//" not in reference and not reference.startswith("/"), reference
+
+
+def test_disallowed_origin_is_rejected(open_page, servers, web):
+    polling = f"{servers.url}/socket.io/?EIO=4&transport=polling"
+    evil = requests.get(polling, headers={"Origin": "http://evil.example"}, timeout=10)
+    assert evil.status_code in (400, 403), evil.status_code
+    assert "Access-Control-Allow-Origin" not in evil.headers
+    good = requests.get(polling, headers={"Origin": web.url}, timeout=10)
+    assert good.status_code == 200 and good.headers["Access-Control-Allow-Origin"] == web.url
+
+    # the same page from an origin Rasa does not allow cannot connect, and says so
+    page = open_page(url=f"http://localhost:{web.port}/", connect=False)
+    expect(page.page.locator("#status")).to_contain_text("Can't reach the assistant",
+                                                         timeout=20_000)
+    expect(page.page.get_by_role("button", name="Send message")).to_be_disabled()
+    page.send("hello?")
+    expect(page.page.locator(".message--user")).to_have_count(0)
+
+
+def test_reconnects_after_a_server_restart(open_page, servers):
+    """Runs last: restarts Rasa. Nothing is queued while the server is away, and the same session
+    (kept in the SQLite tracker store) goes on once the page has reconnected by itself."""
+    page = open_page()
+    page.send("what is a foot cramp?")
+    page.wait_bot_text(TOPICS["definition"]["section"])
+    session = page.session_id()
+
+    servers.stop_rasa()
+    expect(page.page.locator("#status")).to_contain_text("Reconnecting", timeout=30_000)
+    send = page.page.get_by_role("button", name="Send message")
+    expect(send).to_be_disabled()
+    page.send("how do I treat foot cramps?")  # Enter while disconnected: nothing is sent
+    expect(page.page.locator(".message--user")).to_have_count(1)
+    expect(page.page.get_by_label("Your question about foot cramps")).to_have_value(
+        "how do I treat foot cramps?")
+    page.screenshot("-disconnected")
+
+    servers.start_rasa()
+    page.wait_connected()
+    expect(page.page.locator("#status")).to_be_hidden()
+    send.click()
+    page.wait_bot_text(TOPICS["treatment"]["section"])
+    wait_for_slot(servers, session, "topic", "treatment")
+    said = [e["text"] for e in servers.tracker(session)["events"] if e["event"] == "user"]
+    assert said == ["what is a foot cramp?", "how do I treat foot cramps?"]
