@@ -14,13 +14,11 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions import config
 from actions.history import highest_urgency
-from cramp_nlu.red_flags import RedFlagDetector, default_detector, tier_rank
+from cramp_nlu.red_flags import RedFlagDetector, default_detector, load_terms, tier_rank
 
-HEADLINES = {
-    "emergency": "🚨 This could be an emergency.",
-    "urgent": "⚠️ Please get medical help today.",
-    "see_doctor": "🩺 This is worth getting checked.",
-}
+#: the escalation headlines by tier (from cramp_nlu/data/red_flags.yml)
+HEADLINES = {name: spec["headline"] for name, spec in load_terms()["tiers"].items()
+             if spec.get("headline")}
 
 
 def detector() -> RedFlagDetector:
@@ -37,12 +35,7 @@ def triage_of(message: Dict[str, Any]) -> Dict[str, Any]:
 
 def escalation_text(tier: str, reasons: List[str]) -> str:
     """Headline, the action to take, and why, in that order."""
-    terms = detector()
-    why = next((terms.why[r] for r in reasons if terms.why.get(r)), "")
-    lines = [HEADLINES[tier], terms.tier_actions[tier]]
-    if why:
-        lines.append(f"Why: {why}")
-    return "\n".join(lines)
+    return detector().escalation_text(tier, reasons)
 
 
 def reminder_text(earlier_tier: str) -> str:

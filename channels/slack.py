@@ -29,6 +29,7 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 from slack_sdk.web.async_client import AsyncWebClient
 
+from channels.safety_net import with_safety_net
 from channels.text_options import (TextOnlyOutput, disabled_response, ignore_yaml_secrets,
                                    log_disabled, merge_metadata, read_env, resolve_choice,
                                    split_text)
@@ -137,6 +138,7 @@ class SlackChannel(SlackInput):
 
     # ---------------------------------------------------------------- routes
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
+        on_new_message = with_safety_net(on_new_message)  # never silence, even without actions
         slack_webhook = Blueprint("slack_channel", __name__)
 
         @slack_webhook.route("/", methods=["GET"])

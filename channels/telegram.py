@@ -32,6 +32,7 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
+from channels.safety_net import with_safety_net
 from channels.text_options import (TextOnlyOutput, disabled_response, ignore_yaml_secrets,
                                    log_disabled, merge_metadata, read_env, resolve_choice,
                                    split_text)
@@ -166,6 +167,7 @@ class TelegramChannel(TelegramInput):
         return None, None, kinds[0] if kinds else "empty"
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
+        on_new_message = with_safety_net(on_new_message)  # never silence, even without actions
         telegram_webhook = Blueprint("telegram_channel", __name__)
 
         @telegram_webhook.listener("after_server_start")

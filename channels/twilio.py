@@ -30,6 +30,7 @@ from sanic.response import HTTPResponse
 from twilio.base.exceptions import TwilioException
 from twilio.request_validator import RequestValidator
 
+from channels.safety_net import with_safety_net
 from channels.text_options import (TextOnlyOutput, disabled_response, ignore_yaml_secrets,
                                    log_disabled, merge_metadata, read_env, resolve_choice,
                                    split_text)
@@ -129,6 +130,7 @@ class TwilioChannel(TwilioInput):
 
     # ---------------------------------------------------------------- routes
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
+        on_new_message = with_safety_net(on_new_message)  # never silence, even without actions
         twilio_webhook = Blueprint("twilio_channel", __name__)
 
         @twilio_webhook.route("/", methods=["GET"])

@@ -215,7 +215,11 @@ class RedFlagDetector:
         self.why: Dict[str, str] = {s.id: s.why for s in self.signs}
         self.why.update({c.id: c.why for c in self.combinations})
         self.tier_actions: Dict[str, str] = {
-            name: spec.get("action", "") for name, spec in self.terms["tiers"].items()
+            name: " ".join(str(spec.get("action", "")).split())
+            for name, spec in self.terms["tiers"].items()
+        }
+        self.tier_headlines: Dict[str, str] = {
+            name: spec.get("headline", "") for name, spec in self.terms["tiers"].items()
         }
         negation = self.terms["negation"]
         self.neg_window = int(negation["window"])
@@ -227,6 +231,14 @@ class RedFlagDetector:
         self._lower_matcher = PhraseMatcher(nlp.vocab, attr="LOWER")
         self._lemma_matcher = PhraseMatcher(nlp.vocab, attr="LEMMA")
         self._add_patterns()
+
+    def escalation_text(self, tier: str, reasons: Iterable[str]) -> str:
+        """Headline, the action to take, and why (the first reason that has one), in that order."""
+        why = next((self.why[r] for r in reasons if self.why.get(r)), "")
+        lines = [self.tier_headlines[tier], self.tier_actions[tier]]
+        if why:
+            lines.append(f"Why: {why}")
+        return "\n".join(lines)
 
     # ---- building the matchers ----
     def _add(self, label: str, phrases: Iterable[str], lemmas: bool = False) -> None:

@@ -329,6 +329,30 @@ def test_markup_is_shown_as_text(open_page):
     assert page.dialogs == []
 
 
+def test_links_are_built_as_safe_anchors(open_page):
+    """Bot text with URLs (restored from the transcript, rendered like a live reply)."""
+    page = open_page()
+    text = ("See https://example.org/cramps. and http://example.com/a?b=1\n"
+            "not javascript:alert(3) nor <a href='https://evil.example'>x</a>")
+    transcript = [{"kind": "message", "from": "bot", "text": text, "quickReplies": [], "active": False}]
+    page.page.evaluate("t => localStorage.setItem('cramps-chat.transcript', JSON.stringify(t))",
+                       transcript)
+    page.page.reload()
+    page.wait_connected()
+    links = page.page.locator(".message--bot a")
+    # the markup stays text; the URL inside it is linked like any other
+    expect(links).to_have_count(3)
+    assert [links.nth(i).get_attribute("href") for i in range(3)] == [
+        "https://example.org/cramps", "http://example.com/a?b=1", "https://evil.example/"]
+    for i in range(3):
+        assert links.nth(i).get_attribute("rel") == "noopener noreferrer"
+        assert links.nth(i).get_attribute("target") == "_blank"
+    body = page.bot_messages().last
+    expect(body).to_contain_text("<a href='https://evil.example'>x</a>")
+    expect(body).to_contain_text("javascript:alert(3)")
+    assert page.dialogs == []
+
+
 def test_fits_a_375_pixel_screen(open_page):
     page = open_page(width=375, height=740)
     page.send("what is a foot cramp?")

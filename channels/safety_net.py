@@ -1,0 +1,87 @@
+"""Never silence: a reply and the red-flag escalation even when the action server is down.
+
+Every turn of this assistant ends in at least one bot message. When a user message produces none
+(the action server is unreachable or failed: Rasa logs the error and carries on without the
+action's messages), the channel answers by itself, inside the Rasa process: first the escalation
+for any red flag in the text (the same detector and wording as `action_triage`), then a short
+"having trouble" note with what to do meanwhile.
+
+Channels use it by wrapping the `on_new_message` callback they receive in `blueprint()`:
+
+    def blueprint(self, on_new_message):
+        return super().blueprint(with_safety_net(on_new_message))
+"""
+from __future__ import annotations
+
+import logging
+from typing import Any, Awaitable, Callable, Dict, List, Text
+
+from rasa.core.channels.channel import OutputChannel, UserMessage
+
+from cramp_nlu.red_flags import default_detector
+
+logger = logging.getLogger(__name__)
+
+TROUBLE_TEXT = (
+    "Sorry, I'm having trouble answering right now. Please try again in a few minutes. "
+    "Meanwhile: if anything about your feet or legs worries you, contact a healthcare provider, "
+    "and in an emergency call your local emergency number (911 in the US, 112 in the EU, 999 in the UK)."
+)
+
+
+class CountingOutputChannel(OutputChannel):
+    """Passes every message on to the real channel and counts them."""
+
+    def __init__(self, inner: OutputChannel) -> None:
+        self.inner = inner
+        self.sent = 0
+
+    def name(self) -> Text:  # type: ignore[override]
+        # responses can have channel-specific variations: keep the real channel's name
+        return self.inner.name()
+
+    def __getattr__(self, attribute: str) -> Any:
+        # channel-specific attributes (e.g. a collector's `messages`) stay reachable
+        return getattr(self.inner, attribute)
+
+    async def send_response(self, recipient_id: Text, message: Dict[Text, Any]) -> None:
+        self.sent += 1
+        await self.inner.send_response(recipient_id, message)
+
+
+def safety_messages(text: str) -> List[Dict[str, Any]]:
+    """The escalation for the message (if it reports a sign) and the trouble note."""
+    messages: List[Dict[str, Any]] = []
+    try:
+        detector = default_detector()
+        triage = detector(text or "")
+        if triage.tier != "none":
+            messages.append({"text": detector.escalation_text(triage.tier, triage.reasons),
+                             "custom": {"escalation": {
+                                 "tier": triage.tier, "action": detector.tier_actions[triage.tier]}}})
+    except Exception:  # the note below must go out whatever happens
+        logger.exception("safety net: triage failed")
+    messages.append({"text": TROUBLE_TEXT})
+    return messages
+
+
+def with_safety_net(
+    on_new_message: Callable[[UserMessage], Awaitable[Any]]
+) -> Callable[[UserMessage], Awaitable[Any]]:
+    """Wraps a channel's message handler so that no user message goes unanswered."""
+
+    async def handle(message: UserMessage) -> Any:
+        counter = CountingOutputChannel(message.output_channel)
+        message.output_channel = counter
+        result = None
+        try:
+            result = await on_new_message(message)
+        except Exception:
+            logger.exception("safety net: handling the message failed")
+        if counter.sent == 0:
+            logger.warning("safety net: no reply was produced; answering from the channel")
+            for reply in safety_messages(message.text or ""):
+                await counter.inner.send_response(message.sender_id, dict(reply))
+        return result
+
+    return handle
