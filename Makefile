@@ -14,7 +14,7 @@ export PYTHONWARNINGS := ignore
 
 TRAINING_INPUTS := config.yml domain.yml $(shell find data -name '*.yml' -not -path 'data/knowledge/*')
 
-.PHONY: help install spacy train run shell validate test unit stories nlu-eval contract clean
+.PHONY: help install spacy train web serve chromium run shell validate test unit stories nlu-eval contract browser clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -40,7 +40,16 @@ $(MODEL): $(STAMPS)/spacy $(TRAINING_INPUTS) cramp_nlu/component.py cramp_nlu/re
 train: $(MODEL) ## train when data, config or our NLU code changed since the last model
 	@echo "==> model up to date: $(MODEL)"
 
-run: train ## run the assistant: action server, Rasa (REST + socket.io), SQLite tracker store
+web: ## build the chat page (web/dist) from web/src and the pinned socket.io client
+	@bash scripts/build_web.sh
+
+serve: web ## serve only the chat page on http://127.0.0.1:$${WEB_PORT:-8080}
+	@$(BIN)/python scripts/serve_web.py
+
+chromium: ## install Debian's Chromium for the browser tests (if missing)
+	@bash scripts/ensure_chromium.sh
+
+run: train web ## run the assistant: action server, Rasa (REST + socket.io, SQLite store), chat page
 	@bash scripts/run.sh
 
 shell: train ## chat in the terminal (starts the action server too)
@@ -62,11 +71,15 @@ nlu-eval: train ## held-out NLU evaluation: per-intent precision/recall/F1 and c
 	@echo "==> NLU evaluation on the held-out split (tests/nlu)"
 	@$(BIN)/python scripts/nlu_eval.py --model $(MODEL) --data tests/nlu --min-accuracy 0.85 --min-macro-f1 0.85
 
-contract: train ## the evaluation contract over REST against real servers
-	@echo "==> contract tests (starts the action server and Rasa)"
-	@$(BIN)/pytest -q -m integration
+contract: train ## against real servers: contract, channels, faults, persistence, bad input
+	@echo "==> integration tests (each module starts its own action server and Rasa)"
+	@$(BIN)/pytest -q -m "integration and not browser"
 
-test: validate unit stories nlu-eval contract ## everything above
+browser: train web chromium ## the chat page in headless Chromium against real servers
+	@echo "==> browser tests (screenshots in artifacts/screenshots/)"
+	@REQUIRE_BROWSER=1 $(BIN)/pytest -q -m browser
+
+test: validate unit stories nlu-eval contract browser ## everything above
 	@echo "==> all tests passed"
 
 clean: ## remove the environment, build output, models and results

@@ -26,6 +26,10 @@ Two fixes as well, found while building the widget:
   long-polling; on Python 3.10 (or a later Sanic) WebSockets are used as usual. The credentials key
   `allow_upgrades` (true/false) overrides the choice.
 
+Like the project's other channels it wraps the message handler in `channels.safety_net`, so a
+turn that produced no reply (action server down) still gets the escalation and a "having trouble"
+note, and the widget still shows its banner.
+
 Everything else (session_persistence, `session_request` / `session_confirm`, `user_uttered` with
 `session_id`, JWT auth, metadata) behaves as Rasa's channel does.
 """
@@ -46,6 +50,8 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 from socketio import AsyncServer
+
+from channels.safety_net import with_safety_net
 
 logger = logging.getLogger(__name__)
 
@@ -167,6 +173,7 @@ class SocketIOChannel(SocketIOInput):
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         """Rasa's socket.io blueprint, on a server that checks the Origin header."""
+        on_new_message = with_safety_net(on_new_message)  # never silence, even without actions
         sio = AsyncServer(async_mode="sanic", cors_allowed_origins=self.cors_allowed_origins,
                           allow_upgrades=self.allow_upgrades)
         socketio_webhook = SocketBlueprint(sio, self.socketio_path, "socketio_webhook", __name__)

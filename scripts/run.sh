@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Start the action server, then Rasa (REST + socket.io, SQLite tracker store) in the foreground.
-#   RASA_PORT (5005)  ACTIONS_PORT (5055)
+# Start the action server and the chat page, then Rasa (REST + socket.io, SQLite tracker store)
+# in the foreground.
+#   RASA_PORT (5005)  ACTIONS_PORT (5055)  WEB_PORT (8080)
 #   RASA_ENABLE_API=1 with RASA_API_TOKEN=... turns on Rasa's HTTP API (off by default)
 #   --shell           chat in the terminal instead of serving channels
 set -euo pipefail
@@ -8,10 +9,18 @@ cd "$(dirname "$0")/.."
 BIN=.venv/bin
 RASA_PORT="${RASA_PORT:-5005}"
 ACTIONS_PORT="${ACTIONS_PORT:-5055}"
+WEB_PORT="${WEB_PORT:-8080}"
+# the chat page's origin may open a socket to Rasa (channels/socketio.py reads this)
+export CHAT_ALLOWED_ORIGINS="${CHAT_ALLOWED_ORIGINS:-http://127.0.0.1:${WEB_PORT},http://localhost:${WEB_PORT}}"
+export RASA_PUBLIC_URL="${RASA_PUBLIC_URL:-http://127.0.0.1:${RASA_PORT}}"
 MODEL=models/cramps.tar.gz
 mkdir -p var
 
-cleanup() { [ -n "${ACTIONS_PID:-}" ] && kill "$ACTIONS_PID" 2>/dev/null || true; }
+cleanup() {
+  for pid in "${ACTIONS_PID:-}" "${WEB_PID:-}"; do
+    [ -n "$pid" ] && kill "$pid" 2>/dev/null || true
+  done
+}
 trap cleanup EXIT INT TERM
 
 echo "==> starting the action server on 127.0.0.1:${ACTIONS_PORT}"
@@ -30,6 +39,10 @@ if [ "${1:-}" = "--shell" ]; then
   exit 0
 fi
 
+echo "==> serving the chat page on http://127.0.0.1:${WEB_PORT}/"
+WEB_PORT="$WEB_PORT" "$BIN/python" scripts/serve_web.py > var/web.log 2>&1 &
+WEB_PID=$!
+
 api_args=()
 if [ "${RASA_ENABLE_API:-0}" = "1" ]; then
   [ -n "${RASA_API_TOKEN:-}" ] || { echo "RASA_ENABLE_API=1 needs RASA_API_TOKEN" >&2; exit 1; }
@@ -37,7 +50,8 @@ if [ "${RASA_ENABLE_API:-0}" = "1" ]; then
 fi
 
 cat <<MSG
-==> starting Rasa on http://127.0.0.1:${RASA_PORT} (loading the model takes about a minute)
+==> starting Rasa on http://127.0.0.1:${RASA_PORT} (loading the model takes about half a minute)
+    chat page: http://127.0.0.1:${WEB_PORT}/   (answers once Rasa prints "Rasa server is up and running")
     REST:      POST http://127.0.0.1:${RASA_PORT}/webhooks/rest/webhook  {"sender": "me", "message": "hi"}
     socket.io: http://127.0.0.1:${RASA_PORT}/socket.io
     tracker store: var/tracker.db (SQLite)      stop with Ctrl-C
