@@ -14,6 +14,8 @@ CRAMP_CHECK_FILE = Path(os.environ.get("CRAMP_CHECK_FILE",
                                        PROJECT_ROOT / "data" / "knowledge" / "cramp_check.yml"))
 #: A side question during the cramp check is answered when NLU is at least this sure of it.
 SIDE_QUESTION_CONFIDENCE = float(os.environ.get("CRAMP_SIDE_QUESTION_CONFIDENCE", "0.6"))
+#: "stop" / "start over" leaves the cramp check when NLU is at least this sure of it.
+LEAVE_CONFIDENCE = float(os.environ.get("CRAMP_LEAVE_CONFIDENCE", "0.7"))
 #: The project's spaCy pipeline (built by `make spacy`), used to triage messages that skipped NLU.
 SPACY_MODEL = os.environ.get("CRAMP_SPACY_MODEL", "en_cramps")
 #: Knowledge intents are named `ask_<topic id>`.

@@ -29,8 +29,9 @@ from cramp_nlu.red_flags import max_tier, tier_rank
 
 FORM_NAME = "cramp_check_form"
 RETRY_SLOT = "check_retry"
-#: intents that leave the check (the form's slot mappings ignore them too: see domain.yml)
-LEAVING_INTENTS = ("stop_form", "restart")
+STOPPED_SLOT = "check_stopped"
+#: intents that leave the check when the message does not also answer the question
+LEAVING_INTENTS = ("stop_form", "start_over")
 CONDITION_TO_ANSWER = {"diabetes": "diabetes", "circulation": "circulation", "nerve": "nerve"}
 QUESTION_OPENERS = ("what", "why", "how", "when", "which", "who", "is", "are", "do", "does", "can",
                     "could", "should", "will", "would")
@@ -132,9 +133,13 @@ class ValidateCrampCheckForm(FormValidationAction):
         user_turn = ((tracker.active_loop or {}).get("name") == FORM_NAME
                      and answers_a_new_message(tracker.events))
         events: List[EventType] = []
-        intent = ((tracker.latest_message or {}).get("intent") or {}).get("name")
-        if user_turn and intent in LEAVING_INTENTS:
-            return []  # nothing extracted: the form rejects and the stop/restart rules take over
+        if user_turn and self._wants_to_leave(tracker, check):
+            _, triage_events = triage_turn(dispatcher, tracker)
+            # ending the form with check_stopped set: the summary action says "paused" instead
+            requested = tracker.get_slot("requested_slot")
+            cleared = [SlotSet(requested, None)] if requested in check.slots else []
+            return triage_events + cleared + [SlotSet(STOPPED_SLOT, True),
+                                              SlotSet("requested_slot", None)]
         if user_turn:
             tier, events = triage_turn(dispatcher, tracker)
             if tier == "emergency":
@@ -180,6 +185,23 @@ class ValidateCrampCheckForm(FormValidationAction):
         return [SlotSet(slot, answer), SlotSet(RETRY_SLOT, None)]
 
     @staticmethod
+    def _wants_to_leave(tracker: Tracker, check: CrampCheck) -> bool:
+        """ "stop", "never mind", "start over" - unless the text answers the question ("at rest"
+        can look like "start over" to the classifier, "I have to stop" like "stop")."""
+        message = tracker.latest_message or {}
+        intent = message.get("intent") or {}
+        if intent.get("name") not in LEAVING_INTENTS:
+            return False
+        if float(intent.get("confidence") or 0) < config.LEAVE_CONFIDENCE:
+            return False
+        requested = tracker.get_slot("requested_slot")
+        if requested not in check.slots:
+            return True
+        answer = read_answer(check.question(requested), message.get("text") or "",
+                             skip_words=check.skip_words, unsure_words=check.unsure_words)
+        return answer is None
+
+    @staticmethod
     def _side_question(message: Dict[str, Any], text: str) -> Optional[str]:
         """The knowledge topic a mid-check message asks about, when NLU is confident."""
         intent = message.get("intent") or {}
@@ -221,6 +243,10 @@ class ActionCrampCheckSummary(Action):
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
         check = cramp_check()
+        if tracker.get_slot(STOPPED_SLOT):
+            # the person stopped the check: keep the answers so far for "continue the cramp check"
+            dispatcher.utter_message(response="utter_cramp_check_stopped")
+            return [SlotSet(STOPPED_SLOT, None)]
         answers = {slot: tracker.get_slot(slot) for slot in check.slots}
         facts = facts_from(answers, article_medicines())
         causes = rank_causes(check, facts)

@@ -23,6 +23,7 @@ def form_tracker(text: str, intent: Optional[str], requested: Optional[str],
                  confidence: float = 0.95) -> Tracker:
     """A tracker as the form's validation action receives it during the check."""
     slots = {**DEFAULT_SLOTS, **{s: None for s in CHECK_SLOTS}, "check_retry": None,
+             "check_stopped": None,
              "likely_causes": None, "requested_slot": requested, **(filled or {})}
     history = list(events) + [user_event(text, intent)]
     if requested and candidate is not None:
@@ -82,10 +83,27 @@ def test_an_emergency_answer_escalates_and_ends_the_check(domain):
     assert all(slots[s] == "not_asked" for s in CHECK_SLOTS if s != "check_timing")
 
 
-def test_stop_is_left_to_the_stop_rule(domain):
-    tracker = form_tracker("stop", "stop_form", "check_duration", candidate=None)
+def test_stop_ends_the_form_and_marks_it_stopped(domain):
+    tracker = form_tracker("stop", "stop_form", "check_duration", candidate="stop",
+                           filled={"check_timing": "night"})
     slots, messages = run(ValidateCrampCheckForm(), tracker, domain)
-    assert slots == {} and messages == []
+    assert slots["check_stopped"] is True and slots["requested_slot"] is None
+    assert slots["check_duration"] is None  # asked again on resuming
+    assert "check_timing" not in slots  # earlier answers are kept
+
+
+def test_an_answer_that_looks_like_stop_or_restart_is_still_an_answer(domain):
+    tracker = form_tracker("at rest", "start_over", "check_timing", candidate="at rest")
+    slots, _ = run(ValidateCrampCheckForm(), tracker, domain)
+    assert slots["check_timing"] == "rest" and "check_stopped" not in slots
+
+
+def test_summary_after_a_stop_says_paused_and_keeps_the_answers(domain):
+    tracker = form_tracker("stop", "stop_form", None,
+                           filled={"check_timing": "night", "check_stopped": True})
+    slots, messages = run(ActionCrampCheckSummary(), tracker, domain)
+    assert messages[0]["response"] == "utter_cramp_check_stopped"
+    assert slots == {"check_stopped": None}
 
 
 def test_start_prefills_what_was_said_earlier(domain):

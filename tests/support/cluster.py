@@ -7,6 +7,7 @@ it can be stopped with its children, and its own log file in the work directory.
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import subprocess
 import time
@@ -152,7 +153,8 @@ class ProcessSet:
         conf.write_text(NGINX_LOCAL_TEMPLATE.format(
             user="user root;" if os.geteuid() == 0 else "", root=root, port=port, servers=servers,
             proxy_conf=NGINX_PROXY_CONF))
-        managed = self.spawn(name, ["nginx", "-p", str(root), "-e", str(root / "error.log"),
+        nginx_bin = shutil.which("nginx") or "/usr/sbin/nginx"
+        managed = self.spawn(name, [nginx_bin, "-p", str(root), "-e", str(root / "error.log"),
                                     "-c", str(conf), "-g", "daemon off;"], port=port)
         self.wait_http(name, f"{managed.url}/", timeout)
         return managed
