@@ -109,16 +109,6 @@ def test_odd_sender_ids_get_a_reply(servers, name):
     assert_sensible_reply(post_json(servers, {"sender": sender, "message": NORMAL}))
 
 
-# Known failures, in channels/rest.py (Rasa's RestInput underneath); strict xfails, so a fix shows up
-NOT_AN_OBJECT = pytest.mark.xfail(strict=True, reason=(
-    "HTTP 500: Rasa's RestInput._extract_sender does request.json.get('sender') without checking "
-    "that the body is a JSON object (empty body -> None, array, string, null -> AttributeError). "
-    "Fix in channels/rest.py: answer 400 when request.json is not a dict"))
-NOT_A_STRING = pytest.mark.xfail(strict=True, reason=(
-    "HTTP 200 with no message at all: UserMessage() calls text.strip() on a non-string 'message' "
-    "before the safety net runs; Rasa's handler catches it, answers [] and logs the value at ERROR. "
-    "Fix in channels/rest.py: answer 400 unless 'message' is a string"))
-
 #: malformed requests: a 4xx, or (if Rasa copes) a sensible reply; never a 5xx
 MALFORMED = {
     "truncated json": (b'{"sender": "S", "message": "hi', "application/json"),
@@ -132,8 +122,7 @@ MALFORMED = {
 }
 
 
-@pytest.mark.parametrize("name", [
-    pytest.param(name, marks=NOT_AN_OBJECT) if name == "empty body" else name for name in MALFORMED])
+@pytest.mark.parametrize("name", list(MALFORMED))
 def test_malformed_request_is_refused_or_answered_never_a_server_error(servers, name):
     sender = fresh()
     body, content_type = MALFORMED[name]
@@ -161,11 +150,7 @@ WRONG_SHAPE = {
 }
 
 
-@pytest.mark.parametrize("name", [
-    pytest.param(name, marks=NOT_AN_OBJECT) if "instead of object" in name or name == "null body"
-    else pytest.param(name, marks=NOT_A_STRING) if name.startswith("message is a") and "null" not in name
-    or name == "message is an object"
-    else name for name in WRONG_SHAPE])
+@pytest.mark.parametrize("name", list(WRONG_SHAPE))
 def test_wrong_shape_is_refused_or_answered_never_a_server_error(servers, name):
     sender = fresh()
     payload = json.loads(json.dumps(WRONG_SHAPE[name]).replace('"S"', json.dumps(sender)))
@@ -176,11 +161,6 @@ def test_wrong_shape_is_refused_or_answered_never_a_server_error(servers, name):
     assert_conversation_still_works(servers, sender)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "Rasa's RestInput uses the conversation ID 'default' when 'sender' is missing, so every client "
-    "that leaves it out shares one conversation (history, slots, escalations: another person's "
-    "health data). Fix in channels/rest.py: answer 400 without a string 'sender' (or use a new "
-    "random ID per request)"))
 def test_requests_without_a_sender_do_not_share_a_conversation(servers):
     first = post_json(servers, {"message": "why do my feet cramp at night?"})
     second = post_json(servers, {"message": "hello"})
