@@ -1,9 +1,8 @@
 """Custom actions of the foot-cramp assistant (run with `rasa run actions`).
 
 One module per concern: settings (config), the article's knowledge (knowledge), choosing the topic
-of a turn (topics), red-flag escalation (triage), knowledge answers (answers), the low-confidence
-path (fallback). rasa_sdk registers every Action subclass it imports from this package.
+of a turn (topics), what earlier turns said (history), red-flag escalation (triage), knowledge
+answers (answers), the low-confidence path (fallback), the guided cramp check (cramp_check and
+its rules table, cramp_check_rules). rasa_sdk imports every module of this package and registers
+each Action subclass it finds.
 """
-from actions.answers import ActionAnswerTopic, ActionTellMore  # noqa: F401
-from actions.fallback import ActionSuggestTopics  # noqa: F401
-from actions.triage import ActionTriage  # noqa: F401

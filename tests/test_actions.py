@@ -8,7 +8,9 @@ import pytest
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions import ActionAnswerTopic, ActionSuggestTopics, ActionTellMore, ActionTriage
+from actions.answers import ActionAnswerTopic, ActionTellMore
+from actions.fallback import ActionSuggestTopics
+from actions.triage import ActionTriage
 from actions.knowledge import knowledge
 from actions.triage import HEADLINES, detector
 

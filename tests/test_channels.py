@@ -24,7 +24,7 @@ from twilio.request_validator import RequestValidator
 from channels.text_options import (OPTIONS_HINT, offered_buttons, parse_choice, read_env,
                                    render_options, split_text)
 from channels.twilio import with_prefix_of
-from support.servers import Servers
+from support.servers import Servers, started
 from support.standins import Recorded, SlackAPI, TelegramAPI, TwilioAPI
 
 CREDENTIALS = Path(__file__).parent / "data" / "credentials.channels.yml"
@@ -173,13 +173,8 @@ def servers(tmp_path_factory, telegram_api, slack_api, twilio_api):
         "TWILIO_NUMBER": TWILIO_NUMBER, "TWILIO_WEBHOOK_URL": "",
         "TWILIO_API_URL": twilio_api.base_url,
     }
-    running = Servers(workdir=tmp_path_factory.mktemp("channels"), credentials=CREDENTIALS, env=env)
-    try:
-        running.start_actions()
-        running.start_rasa()
+    with started(tmp_path_factory.mktemp("channels"), credentials=CREDENTIALS, env=env) as running:
         yield running
-    finally:
-        running.stop()
 
 
 # ====================================================================== platform webhooks

@@ -14,7 +14,7 @@ import pytest
 import yaml
 
 from cramp_nlu.red_flags import tier_rank
-from support.servers import Servers
+from support.servers import Servers, started
 
 pytestmark = pytest.mark.integration
 CASES = yaml.safe_load((Path(__file__).parent / "data" / "contract_cases.yml").read_text())["cases"]
@@ -22,13 +22,8 @@ CASES = yaml.safe_load((Path(__file__).parent / "data" / "contract_cases.yml").r
 
 @pytest.fixture(scope="module")
 def servers(tmp_path_factory) -> Servers:
-    running = Servers(workdir=tmp_path_factory.mktemp("servers"))
-    try:
-        running.start_actions()
-        running.start_rasa()
+    with started(tmp_path_factory.mktemp("servers")) as running:
         yield running
-    finally:
-        running.stop()
 
 
 def fresh() -> str:

@@ -6,20 +6,15 @@ from typing import List
 
 import pytest
 
-from support.servers import Servers
+from support.servers import Servers, started
 
 pytestmark = pytest.mark.integration
 
 
 @pytest.fixture(scope="module")
 def servers(tmp_path_factory):
-    running = Servers(workdir=tmp_path_factory.mktemp("personas"))
-    try:
-        running.start_actions()
-        running.start_rasa()
+    with started(tmp_path_factory.mktemp("personas")) as running:
         yield running
-    finally:
-        running.stop()
 
 
 def talk(servers: Servers, messages: List[str]) -> tuple:

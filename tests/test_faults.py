@@ -6,19 +6,16 @@ import uuid
 import pytest
 
 from channels.safety_net import TROUBLE_TEXT
-from support.servers import Servers
+from support.servers import started
 
 pytestmark = pytest.mark.integration
 
 
 @pytest.fixture(scope="module")
 def rasa_without_actions(tmp_path_factory):
-    servers = Servers(workdir=tmp_path_factory.mktemp("faults"))
-    try:
-        servers.start_rasa()  # the action endpoint points at a port nobody listens on
+    # the action endpoint points at a port nobody listens on
+    with started(tmp_path_factory.mktemp("faults"), actions=False) as servers:
         yield servers
-    finally:
-        servers.stop()
 
 
 def sender() -> str:

@@ -23,7 +23,7 @@ import pytest
 import requests
 import yaml
 
-from support.servers import ROOT, Servers, free_port
+from support.servers import ROOT, Servers, free_port, started
 
 pytestmark = [pytest.mark.integration, pytest.mark.browser]
 
@@ -112,14 +112,9 @@ def web_port() -> int:
 @pytest.fixture(scope="module")
 def servers(tmp_path_factory, web_port) -> Iterator[Servers]:
     # only the page's own origin; http://localhost:<port> (same server) stays disallowed
-    running = Servers(workdir=tmp_path_factory.mktemp("web-servers"), credentials=CREDENTIALS,
-                      env={"CHAT_ALLOWED_ORIGINS": f"http://127.0.0.1:{web_port}"})
-    try:
-        running.start_actions()
-        running.start_rasa()
+    with started(tmp_path_factory.mktemp("web-servers"), credentials=CREDENTIALS,
+                 env={"CHAT_ALLOWED_ORIGINS": f"http://127.0.0.1:{web_port}"}) as running:
         yield running
-    finally:
-        running.stop()
 
 
 @pytest.fixture(scope="module")

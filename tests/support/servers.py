@@ -6,9 +6,10 @@ import socket
 import subprocess
 import sys
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Dict, List, Optional
+from typing import Dict, Iterator, List, Optional
 
 import requests
 
@@ -121,3 +122,19 @@ class Servers:
 
     def slots(self, sender: str) -> Dict[str, Optional[str]]:
         return self.tracker(sender)["slots"]
+
+
+@contextmanager
+def started(workdir: Path, actions: bool = True, **settings) -> Iterator[Servers]:
+    """Servers started for a `with` block (or a fixture's yield) and always stopped after it.
+
+    `actions=False` leaves the action server down (its port stays unused), for fault tests.
+    """
+    servers = Servers(workdir=workdir, **settings)
+    try:
+        if actions:
+            servers.start_actions()
+        servers.start_rasa()
+        yield servers
+    finally:
+        servers.stop()
