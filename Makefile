@@ -14,7 +14,7 @@ export PYTHONWARNINGS := ignore
 
 TRAINING_INPUTS := config.yml domain.yml $(shell find data -name '*.yml' -not -path 'data/knowledge/*')
 
-.PHONY: help install spacy train web serve chromium run shell validate test unit stories nlu-eval contract browser clean
+.PHONY: help install spacy train web serve chromium run shell validate test unit stories nlu-eval contract browser cluster-test bench retention clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -43,7 +43,7 @@ train: $(MODEL) ## train when data, config or our NLU code changed since the las
 web: ## build the chat page (web/dist) from web/src and the pinned socket.io client
 	@bash scripts/build_web.sh
 
-serve: web ## serve only the chat page on http://127.0.0.1:$${WEB_PORT:-8080}
+serve: web ## serve only the chat page on http://127.0.0.1:8080 (WEB_PORT to change)
 	@$(BIN)/python scripts/serve_web.py
 
 chromium: ## install Debian's Chromium for the browser tests (if missing)
@@ -81,6 +81,16 @@ browser: train web chromium ## the chat page in headless Chromium against real s
 
 test: validate unit stories nlu-eval contract browser ## everything above
 	@echo "==> all tests passed"
+
+cluster-test: train ## PostgreSQL, Redis, nginx on loopback; two Rasa replicas; turns alternate between them
+	@$(BIN)/python scripts/cluster_test.py
+
+bench: train ## load benchmark (1, 10, 50 users on 127.0.0.1), with ratios to Rasa's `rasa init` bot
+	@$(BIN)/python scripts/bench.py
+
+DAYS ?= 30
+retention: $(STAMPS)/installed ## delete conversations older than DAYS (default 30) from the tracker store
+	@$(BIN)/python scripts/retention.py --days $(DAYS)
 
 clean: ## remove the environment, build output, models and results
 	rm -rf $(VENV) build results models/*.tar.gz
