@@ -414,7 +414,7 @@ def main() -> int:
                     f"{r.replica or '?'} HTTP {r.status or r.error}" for r in bad))
             else:
                 hostile_ok += 1
-        time.sleep(1.0)
+        time.sleep(2.0)
         dead = [r.name for r in replicas if r.process.poll() is not None]
         if dead:
             failures.append(f"replicas died during phase 4: {dead} (see their logs)")
@@ -422,12 +422,18 @@ def main() -> int:
         for replica in replicas:
             if replica.name in dead:
                 continue
-            check = client.session().post(f"{replica.url}/webhooks/rest/webhook",
-                                          json={"sender": after.sender, "message": "what is a foot cramp"},
-                                          timeout=90)
-            topic = client.tracker(f"127.0.0.1:{replica.port}", after.sender)["slots"].get("topic")
-            if check.status_code != 200 or not check.json() or topic != "definition":
-                failures.append(f"{replica.name} after phase 4: HTTP {check.status_code}, topic {topic!r}")
+            try:
+                check = client.session().post(
+                    f"{replica.url}/webhooks/rest/webhook",
+                    json={"sender": after.sender, "message": "what is a foot cramp"}, timeout=90)
+                topic = client.tracker(f"127.0.0.1:{replica.port}", after.sender)["slots"].get("topic")
+                problem = (None if check.status_code == 200 and check.json() and topic == "definition"
+                           else f"HTTP {check.status_code}, topic {topic!r}")
+            except (requests.RequestException, ValueError) as error:
+                problem = f"{type(error).__name__} (not serving)"
+                dead.append(replica.name)
+            if problem:
+                failures.append(f"{replica.name} after phase 4: {problem}")
         leaked = [r.name for r in replicas if _count(r.log, marker)]
         if leaked:
             failures.append(f"the users' text reached the log of {leaked}")

@@ -18,7 +18,8 @@ Deleted rows do not linger: SQLite deletes with `PRAGMA secure_delete` (freed pa
 PostgreSQL gets a `VACUUM` of the table afterwards (skip with --no-vacuum). Safe to run while Rasa
 serves: each batch is one transaction. (A conversation that comes back to life in the very second
 it is deleted can have its current session written back by Rasa; it is then young and kept.)
-Exit status: 0 on success, 2 when the store is not an SQL store or the SQLite file does not exist.
+Exit status: 0 on success, 2 when the store is not an SQL store, the SQLite file does not exist
+or the database cannot be reached.
 """
 from __future__ import annotations
 
@@ -26,14 +27,21 @@ import argparse
 import os
 import sys
 import time
+import warnings
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Dict, List, Optional
 
 os.environ.setdefault("SQLALCHEMY_SILENCE_UBER_WARNING", "1")
+warnings.filterwarnings("ignore", message=".*URL.create.*")
 
 import sqlalchemy as sa  # noqa: E402
+
+with warnings.catch_warnings():  # Rasa's imports print deprecation warnings of its dependencies
+    warnings.simplefilter("ignore")
+    import rasa.core.tracker_store  # noqa: E402,F401
+    import rasa.utils.endpoints  # noqa: E402,F401
 
 ROOT = Path(__file__).resolve().parents[1]
 BATCH = 500  # conversations per DELETE statement (keeps the IN list and the transaction small)
@@ -162,6 +170,11 @@ def main(argv: Optional[List[str]] = None) -> int:
     engine = make_engine(url)
     try:
         result = apply_retention(engine, args.days, args.dry_run, vacuum=not args.no_vacuum)
+    except sa.exc.OperationalError as error:
+        reason = str(getattr(error, "orig", error)).strip().splitlines()
+        print(f"retention: cannot use the database {url.render_as_string(hide_password=True)}: "
+              f"{reason[0] if reason else error}", file=sys.stderr)
+        return 2
     finally:
         engine.dispose()
     when = datetime.fromtimestamp(result.cutoff, timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC")

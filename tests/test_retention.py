@@ -174,3 +174,20 @@ def test_a_store_that_is_not_sql_is_refused(tmp_path):
     endpoints.write_text("tracker_store:\n  type: redis\n  url: localhost\n")
     with pytest.raises(retention.RetentionError):
         retention.store_config(endpoints)
+
+
+def test_an_unreachable_database_is_a_clean_error(tmp_path):
+    import socket
+
+    with socket.socket() as sock:  # a loopback port nobody listens on
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    endpoints = tmp_path / "endpoints.yml"
+    endpoints.write_text("tracker_store:\n  type: SQL\n  dialect: postgresql\n  url: 127.0.0.1\n"
+                         f"  port: {port}\n  db: cramps\n  username: u\n  password: secret-pw\n")
+    done = subprocess.run([sys.executable, str(ROOT / "scripts" / "retention.py"),
+                           "--endpoints", str(endpoints)],
+                          capture_output=True, text=True, cwd=tmp_path, timeout=120)
+    assert done.returncode == 2
+    assert "cannot use the database" in done.stderr and "Traceback" not in done.stderr
+    assert "secret-pw" not in done.stderr + done.stdout

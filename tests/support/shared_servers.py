@@ -21,7 +21,8 @@ def shared_servers() -> Servers:
     global _running
     if _running is None:
         workdir = Path(tempfile.mkdtemp(prefix="shared-servers-"))
-        servers = Servers(workdir=workdir)
+        # unbuffered: a log line is in the file as soon as it is written (the privacy test reads it)
+        servers = Servers(workdir=workdir, env={"PYTHONUNBUFFERED": "1"})
         try:
             servers.start_actions()
             servers.start_rasa()
