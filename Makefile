@@ -14,7 +14,7 @@ export PYTHONWARNINGS := ignore
 
 TRAINING_INPUTS := config.yml domain.yml $(shell find data -name '*.yml' -not -path 'data/knowledge/*')
 
-.PHONY: help install spacy train web serve chromium run shell validate test unit stories nlu-eval contract browser cluster-test bench retention clean
+.PHONY: help install spacy train web serve chromium run shell validate test unit stories nlu-eval contract browser services cluster-test bench retention clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -88,9 +88,13 @@ cluster-test: train ## PostgreSQL, Redis, nginx on loopback; two Rasa replicas; 
 bench: train ## load benchmark (1, 10, 50 users on 127.0.0.1), with ratios to Rasa's `rasa init` bot
 	@$(BIN)/python scripts/bench.py
 
+services: ## install and start PostgreSQL, Redis and nginx (Debian packages, 127.0.0.1 only)
+	@bash scripts/services.sh
+
 DAYS ?= 30
-retention: $(STAMPS)/installed ## delete conversations older than DAYS (default 30) from the tracker store
-	@$(BIN)/python scripts/retention.py --days $(DAYS)
+ENDPOINTS ?= endpoints.yml
+retention: $(STAMPS)/installed ## delete conversations idle for DAYS (default 30); ENDPOINTS=..., DRY_RUN=1
+	@$(BIN)/python scripts/retention.py --days $(DAYS) --endpoints $(ENDPOINTS) $(if $(DRY_RUN),--dry-run)
 
 clean: ## remove the environment, build output, models and results
 	rm -rf $(VENV) build results models/*.tar.gz
