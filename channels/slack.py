@@ -30,9 +30,9 @@ from sanic.response import HTTPResponse
 from slack_sdk.web.async_client import AsyncWebClient
 
 from channels.safety_net import with_safety_net
-from channels.text_options import (TextOnlyOutput, disabled_response, ignore_yaml_secrets,
-                                   log_disabled, merge_metadata, read_env, resolve_choice,
-                                   split_text)
+from channels.text_options import (TextOnlyOutput, add_health_route, disabled_response,
+                                   ignore_yaml_secrets, log_disabled, merge_metadata, read_env,
+                                   resolve_choice, split_text)
 
 logger = logging.getLogger(__name__)
 
@@ -71,8 +71,7 @@ class SlackChannel(SlackInput):
     def from_credentials(cls, credentials: Optional[Dict[Text, Any]]) -> InputChannel:
         options = ignore_yaml_secrets("Slack", credentials, cls.YAML_OPTIONS)
         env = read_env(cls.REQUIRED, cls.OPTIONAL)
-        reason = (f"missing environment variable(s) {', '.join(env.missing)}"
-                  if env.missing else None)
+        reason = env.disabled_reason
         return cls(env.get("SLACK_BOT_TOKEN"), options.get("slack_channel"), options.get("proxy"),
                    use_threads=bool(options.get("use_threads", False)),
                    slack_signing_secret=env.get("SLACK_SIGNING_SECRET", ""),
@@ -141,11 +140,7 @@ class SlackChannel(SlackInput):
         on_new_message = with_safety_net(on_new_message)  # never silence, even without actions
         slack_webhook = Blueprint("slack_channel", __name__)
 
-        @slack_webhook.route("/", methods=["GET"])
-        async def health(_: Request) -> HTTPResponse:
-            if self.disabled_reason:
-                return disabled_response("slack", self.disabled_reason)
-            return response.json({"status": "ok"})
+        add_health_route(slack_webhook, "slack", lambda: self.disabled_reason)
 
         @slack_webhook.route("/webhook", methods=["GET", "POST"])
         async def webhook(request: Request) -> HTTPResponse:

@@ -33,9 +33,9 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from channels.safety_net import with_safety_net
-from channels.text_options import (TextOnlyOutput, disabled_response, ignore_yaml_secrets,
-                                   log_disabled, merge_metadata, read_env, resolve_choice,
-                                   split_text)
+from channels.text_options import (TextOnlyOutput, add_health_route, disabled_response,
+                                   ignore_yaml_secrets, log_disabled, merge_metadata, read_env,
+                                   resolve_choice, split_text)
 
 logger = logging.getLogger(__name__)
 
@@ -70,8 +70,7 @@ class TelegramChannel(TelegramInput):
     def from_credentials(cls, credentials: Optional[Dict[Text, Any]]) -> InputChannel:
         ignore_yaml_secrets("Telegram", credentials, allowed=())
         env = read_env(cls.REQUIRED, cls.OPTIONAL)
-        reason = (f"missing environment variable(s) {', '.join(env.missing)}"
-                  if env.missing else None)
+        reason = env.disabled_reason
         return cls(env.get("TELEGRAM_TOKEN"), env.get("TELEGRAM_BOT_USERNAME"),
                    env.get("TELEGRAM_WEBHOOK_URL"),
                    secret_token=env.get("TELEGRAM_SECRET_TOKEN"),
@@ -178,11 +177,7 @@ class TelegramChannel(TelegramInput):
         async def stop(app: Any, loop: Any) -> None:
             await self.close()
 
-        @telegram_webhook.route("/", methods=["GET"])
-        async def health(_: Request) -> HTTPResponse:
-            if self.disabled_reason:
-                return disabled_response("telegram", self.disabled_reason)
-            return response.json({"status": "ok"})
+        add_health_route(telegram_webhook, "telegram", lambda: self.disabled_reason)
 
         @telegram_webhook.route("/webhook", methods=["GET", "POST"])
         async def webhook(request: Request) -> HTTPResponse:

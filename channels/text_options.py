@@ -16,7 +16,7 @@ import logging
 import os
 import re
 from dataclasses import dataclass, field
-from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence, Text
+from typing import Any, Callable, Dict, Iterable, List, Mapping, Optional, Sequence, Text
 
 from sanic import response
 from sanic.request import Request
@@ -41,6 +41,13 @@ class EnvSettings:
     def get(self, name: str, default: Optional[str] = None) -> Optional[str]:
         return self.values.get(name) or default
 
+    @property
+    def disabled_reason(self) -> Optional[str]:
+        """Why the channel is off (None when every required variable is set)."""
+        if not self.missing:
+            return None
+        return f"missing environment variable(s) {', '.join(self.missing)}"
+
 
 def read_env(required: Sequence[str], optional: Sequence[str] = (),
              environ: Optional[Mapping[str, str]] = None) -> EnvSettings:
@@ -64,6 +71,16 @@ def log_disabled(channel: str, reason: str) -> None:
 def disabled_response(channel: str, reason: str) -> HTTPResponse:
     """What a disabled channel's webhook answers."""
     return response.json({"status": "disabled", "channel": channel, "reason": reason}, status=503)
+
+
+def add_health_route(blueprint: Any, channel: str, reason: Callable[[], Optional[str]]) -> None:
+    """GET / on the channel's blueprint: ok, or 503 with the reason it is disabled."""
+
+    @blueprint.route("/", methods=["GET"])
+    async def health(_: Request) -> HTTPResponse:
+        if reason():
+            return disabled_response(channel, reason())
+        return response.json({"status": "ok"})
 
 
 def ignore_yaml_secrets(channel: str, credentials: Optional[Dict[str, Any]],

@@ -31,9 +31,9 @@ from twilio.base.exceptions import TwilioException
 from twilio.request_validator import RequestValidator
 
 from channels.safety_net import with_safety_net
-from channels.text_options import (TextOnlyOutput, disabled_response, ignore_yaml_secrets,
-                                   log_disabled, merge_metadata, read_env, resolve_choice,
-                                   split_text)
+from channels.text_options import (TextOnlyOutput, add_health_route, disabled_response,
+                                   ignore_yaml_secrets, log_disabled, merge_metadata, read_env,
+                                   resolve_choice, split_text)
 
 logger = logging.getLogger(__name__)
 # the Twilio client logs every request and its headers at INFO: keep only its warnings
@@ -88,8 +88,7 @@ class TwilioChannel(TwilioInput):
     def from_credentials(cls, credentials: Optional[Dict[Text, Any]]) -> InputChannel:
         ignore_yaml_secrets("Twilio", credentials, allowed=())
         env = read_env(cls.REQUIRED, cls.OPTIONAL)
-        reason = (f"missing environment variable(s) {', '.join(env.missing)}"
-                  if env.missing else None)
+        reason = env.disabled_reason
         return cls(env.get("TWILIO_ACCOUNT_SID"), env.get("TWILIO_AUTH_TOKEN"),
                    env.get("TWILIO_NUMBER"), webhook_url=env.get("TWILIO_WEBHOOK_URL"),
                    api_url=env.get("TWILIO_API_URL", DEFAULT_API_URL), disabled_reason=reason)
@@ -133,11 +132,7 @@ class TwilioChannel(TwilioInput):
         on_new_message = with_safety_net(on_new_message)  # never silence, even without actions
         twilio_webhook = Blueprint("twilio_channel", __name__)
 
-        @twilio_webhook.route("/", methods=["GET"])
-        async def health(_: Request) -> HTTPResponse:
-            if self.disabled_reason:
-                return disabled_response("twilio", self.disabled_reason)
-            return response.json({"status": "ok"})
+        add_health_route(twilio_webhook, "twilio", lambda: self.disabled_reason)
 
         @twilio_webhook.route("/webhook", methods=["POST"])
         async def webhook(request: Request) -> HTTPResponse:
