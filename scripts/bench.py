@@ -43,7 +43,7 @@ sys.path.insert(0, str(ROOT / "tests"))
 
 import aiohttp  # noqa: E402
 
-from support.cluster import BASE_ENV, ProcessSet  # noqa: E402
+from support.cluster import BASE_ENV, ProcessSet, stop_on_time_limit_or_signal  # noqa: E402
 from support.conversations import MOODBOT_CONVERSATION, Turn, cramp_conversation  # noqa: E402
 from support.servers import BIN, MODEL  # noqa: E402
 
@@ -239,7 +239,7 @@ def report(ours: BotResult, init: Optional[BotResult], info: Dict[str, str]) -> 
               + (f"{bot.train_seconds:.0f}s" if bot.train_seconds is not None else "not measured"))
     if not init:
         return
-    print(f"\nours / rasa init bot (throughput: higher is better; latency, memory, times: lower is better)")
+    print("\nours / rasa init bot (throughput: higher is better; latency, memory, times: lower is better)")
     for mine, theirs in zip(ours.levels, init.levels):
         print(f"  {mine.users:>3} users: throughput {ratio(mine.throughput, theirs.throughput)}, "
               f"p50 {ratio(mine.pct(50), theirs.pct(50))}, p95 {ratio(mine.pct(95), theirs.pct(95))}, "
@@ -279,16 +279,7 @@ def main() -> int:
             stopped.set()
             procs.stop_all()
 
-    def on_timeout() -> None:
-        print(f"!!  time limit of {args.timeout:.0f}s reached: stopping", file=sys.stderr, flush=True)
-        stop_everything()
-        os._exit(3)
-
-    watchdog = threading.Timer(args.timeout, on_timeout)
-    watchdog.daemon = True
-    watchdog.start()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(sig, lambda *_: (stop_everything(), os._exit(130)))
+    watchdog = stop_on_time_limit_or_signal(args.timeout, stop_everything)
 
     info = machine()
     print(f"==> machine: {info.get('nproc')} cores, {info.get('ram')}, {info.get('cpu')}; "

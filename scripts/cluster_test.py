@@ -39,7 +39,6 @@ import os
 import re
 import secrets
 import shutil
-import signal
 import statistics
 import subprocess
 import sys
@@ -56,7 +55,7 @@ sys.path.insert(0, str(ROOT / "tests"))
 
 import requests  # noqa: E402
 
-from support.cluster import ProcessSet  # noqa: E402
+from support.cluster import ProcessSet, stop_on_time_limit_or_signal  # noqa: E402
 from support.conversations import FOLLOW_UP, Turn, check_topic, cramp_conversation  # noqa: E402
 
 TOKEN = "cluster-" + secrets.token_hex(8)
@@ -277,16 +276,7 @@ def main() -> int:
             except Exception as error:  # noqa: BLE001 - report, keep cleaning
                 print(f"!!  could not drop {db}: {error}", file=sys.stderr)
 
-    def on_timeout() -> None:
-        print(f"!!  time limit of {args.timeout:.0f}s reached: stopping everything", file=sys.stderr)
-        cleanup()
-        os._exit(3)
-
-    watchdog = threading.Timer(args.timeout, on_timeout)
-    watchdog.daemon = True
-    watchdog.start()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(sig, lambda *_: (cleanup(), os._exit(130)))
+    watchdog = stop_on_time_limit_or_signal(args.timeout, cleanup)
 
     try:
         if not args.skip_services:

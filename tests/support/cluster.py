@@ -10,10 +10,12 @@ import os
 import shutil
 import signal
 import subprocess
+import sys
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Dict, List, Optional, Sequence
+from typing import Callable, Dict, List, Optional, Sequence
 
 import requests
 
@@ -237,3 +239,22 @@ def _rss(pid: int) -> int:
     except OSError:
         pass
     return 0
+
+
+def stop_on_time_limit_or_signal(seconds: float, cleanup: Callable[[], None]) -> threading.Timer:
+    """Bound a script in time: after `seconds`, or on Ctrl-C / SIGTERM, run `cleanup` and exit
+    (status 3 on the time limit, 130 on a signal). Scripts that start servers use it so that
+    nothing they started outlives them."""
+
+    def on_timeout() -> None:
+        print(f"!!  time limit of {seconds:.0f}s reached: stopping everything", file=sys.stderr,
+              flush=True)
+        cleanup()
+        os._exit(3)
+
+    watchdog = threading.Timer(seconds, on_timeout)
+    watchdog.daemon = True
+    watchdog.start()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: (cleanup(), os._exit(130)))
+    return watchdog  # cancel it when the work ends in time
