@@ -24,6 +24,7 @@ from actions.cramp_check_rules import (
 )
 from actions.history import highest_urgency
 from actions.knowledge import knowledge, topic_for_intent
+from actions.topics import followup_treatment
 from actions.triage import detector, reported_signs, triage_turn
 from cramp_nlu.red_flags import max_tier, tier_rank
 
@@ -217,7 +218,7 @@ def summary_text(causes: List[str], tier: str, whys: List[str]) -> str:
     if causes:
         for rank, cause in enumerate(causes, start=1):
             topic = kb[cause]
-            treatment = kb[cause.replace("cause_", "treat_", 1)]
+            treatment = kb[followup_treatment(cause)]
             first_sentence = treatment.answer.split(". ")[0].rstrip(".") + "."
             lines.append(f"{rank}. {topic.title}: {first_sentence} {source_line(topic)}")
     else:
