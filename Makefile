@@ -10,7 +10,6 @@ MODEL := models/cramps.tar.gz
 export RASA_TELEMETRY_ENABLED := false
 export TF_CPP_MIN_LOG_LEVEL := 2
 export SQLALCHEMY_SILENCE_UBER_WARNING := 1
-export PYTHONWARNINGS := ignore
 
 TRAINING_INPUTS := config.yml domain.yml $(shell find data -name '*.yml' -not -path 'data/knowledge/*')
 
@@ -32,9 +31,9 @@ $(STAMPS)/spacy: $(STAMPS)/installed scripts/build_spacy_pipeline.py
 
 spacy: $(STAMPS)/spacy ## build and install the spaCy pipeline
 
-$(MODEL): $(STAMPS)/spacy $(TRAINING_INPUTS) cramp_nlu/component.py cramp_nlu/red_flags.py cramp_nlu/data/red_flags.yml
+$(MODEL): $(STAMPS)/spacy $(TRAINING_INPUTS) $(wildcard cramp_nlu/*.py) cramp_nlu/data/red_flags.yml
 	@echo "==> training the model (data or config changed since the last model)"
-	@$(BIN)/rasa train --fixed-model-name cramps --out models --force
+	@$(BIN)/cramp-rasa train --fixed-model-name cramps --out models --force
 	@touch $@
 
 train: $(MODEL) ## train when data, config or our NLU code changed since the last model
@@ -57,7 +56,7 @@ shell: train ## chat in the terminal (starts the action server too)
 
 validate: $(STAMPS)/installed ## check the training data and domain
 	@echo "==> rasa data validate"
-	@$(BIN)/rasa data validate --quiet
+	@$(BIN)/cramp-rasa data validate --quiet
 
 unit: $(STAMPS)/spacy ## fast tests: knowledge, red flags, actions, components
 	@echo "==> unit tests"
@@ -65,7 +64,7 @@ unit: $(STAMPS)/spacy ## fast tests: knowledge, red flags, actions, components
 
 stories: train ## Rasa conversation tests in tests/stories
 	@echo "==> conversation tests"
-	@$(BIN)/rasa test core --model $(MODEL) --stories tests/stories --out results/stories --fail-on-prediction-errors --no-plot
+	@$(BIN)/cramp-rasa test core --model $(MODEL) --stories tests/stories --out results/stories --fail-on-prediction-errors --no-plot
 
 nlu-eval: train ## held-out NLU evaluation: per-intent precision/recall/F1 and confusion matrix
 	@echo "==> NLU evaluation on the held-out split (tests/nlu)"
@@ -94,7 +93,7 @@ services: ## install and start PostgreSQL, Redis and nginx (Debian packages, 127
 DAYS ?= 30
 ENDPOINTS ?= endpoints.yml
 retention: $(STAMPS)/installed ## delete conversations idle for DAYS (default 30); ENDPOINTS=..., DRY_RUN=1
-	@$(BIN)/python scripts/retention.py --days $(DAYS) --endpoints $(ENDPOINTS) $(if $(DRY_RUN),--dry-run)
+	@$(BIN)/cramp-retention --days $(DAYS) --endpoints $(ENDPOINTS) $(if $(DRY_RUN),--dry-run)
 
 clean: ## remove the environment, build output, models and results
 	rm -rf $(VENV) build results models/*.tar.gz

@@ -3,14 +3,14 @@ from __future__ import annotations
 
 from typing import Any, Dict, List, Optional, Text
 
-from rasa_sdk import Action, Tracker
-from rasa_sdk.events import SlotSet
+from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions import config
 from actions.history import last_topic
 from actions.knowledge import KnowledgeBase, Topic, knowledge
 from actions.topics import resolve_topic
+from actions.triage import Reply, TriagedAction
 
 TELL_MORE_PAYLOAD = "/tell_more"
 
@@ -58,48 +58,48 @@ def entity_values(tracker: Tracker, entity: str) -> List[str]:
     return list(dict.fromkeys(values))
 
 
-class ActionAnswerTopic(Action):
+class ActionAnswerTopic(TriagedAction):
     """Answers the knowledge question of this turn and records its topic."""
 
     def name(self) -> Text:
         return "action_answer_topic"
 
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-                  domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
+    async def reply(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                    domain: Dict[Text, Any], tier: str) -> Reply:
         kb = knowledge()
         message = tracker.latest_message or {}
         topic_id = resolve_topic(
             intent=(message.get("intent") or {}).get("name"),
             entities=message.get("entities", []),
             previous_topic=last_topic(tracker.events),
-            urgency=tracker.get_slot("urgency") or "none",
+            urgency=tier,
             intent_ranking=message.get("intent_ranking", []),
         )
         topic = kb.get(topic_id)
         if topic is None:
             dispatcher.utter_message(response="utter_help")
-            return [SlotSet("topic", None)]
+            return Reply()
         send_answer(dispatcher, kb, topic, entity_values(tracker, "medication"))
-        return [SlotSet("topic", topic.id)]
+        return Reply(topic.id)
 
 
-class ActionTellMore(Action):
+class ActionTellMore(TriagedAction):
     """ "Tell me more" about the last topic: its details, then where to go next."""
 
     def name(self) -> Text:
         return "action_tell_more"
 
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-                  domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
+    async def reply(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                    domain: Dict[Text, Any], tier: str) -> Reply:
         kb = knowledge()
         topic = kb.get(last_topic(tracker.events))
         if topic is None:
             dispatcher.utter_message(response="utter_help")
-            return [SlotSet("topic", None)]
+            return Reply()
         related = [topic_button(kb[r]) for r in topic.related]
         if topic.details:
             text = "\n".join(f"\u2022 {d}" for d in topic.details) + "\n" + source_line(topic)
         else:
             text = f"That is all the article says on {topic.title.lower()}. Related topics:"
         dispatcher.utter_message(text=text, buttons=related)
-        return [SlotSet("topic", topic.id)]
+        return Reply(topic.id)

@@ -16,8 +16,6 @@ CRAMP_CHECK_FILE = Path(os.environ.get("CRAMP_CHECK_FILE",
 SIDE_QUESTION_CONFIDENCE = float(os.environ.get("CRAMP_SIDE_QUESTION_CONFIDENCE", "0.6"))
 #: "stop" / "start over" leaves the cramp check when NLU is at least this sure of it.
 LEAVE_CONFIDENCE = float(os.environ.get("CRAMP_LEAVE_CONFIDENCE", "0.7"))
-#: The project's spaCy pipeline (built by `make spacy`), used to triage messages that skipped NLU.
-SPACY_MODEL = os.environ.get("CRAMP_SPACY_MODEL", "en_cramps")
 #: Knowledge intents are named `ask_<topic id>`.
 TOPIC_INTENT_PREFIX = "ask_"
 #: How many topics the low-confidence fallback offers as buttons.

@@ -25,8 +25,9 @@ from actions.cramp_check_rules import (
 from actions.history import highest_urgency
 from actions.knowledge import knowledge, topic_for_intent
 from actions.topics import followup_treatment
-from actions.triage import detector, reported_signs, triage_turn
-from cramp_nlu.red_flags import max_tier, tier_rank
+from actions.triage import Reply, TriagedAction, escalate, reported_signs
+from cramp_nlu.escalation import wording
+from cramp_nlu.terms import max_tier, tier_rank
 
 FORM_NAME = "cramp_check_form"
 RETRY_SLOT = "check_retry"
@@ -93,19 +94,26 @@ def answers_a_new_message(events: List[Dict[str, Any]]) -> bool:
     return False
 
 
+def with_topic_once(events: List[EventType]) -> List[EventType]:
+    """A form turn answers no topic unless a side question was answered: `topic` set once."""
+    if any(e.get("event") == "slot" and e.get("name") == "topic" for e in events):
+        return events
+    return events + [SlotSet("topic", None)]
+
+
 def looks_like_a_question(text: str) -> bool:
     words = text.lower().split()
     return len(words) >= 4 and (text.strip().endswith("?") or words[0] in QUESTION_OPENERS)
 
 
-class ActionStartCrampCheck(Action):
+class ActionStartCrampCheck(TriagedAction):
     """Introduces the check and pre-fills what the person has already said."""
 
     def name(self) -> Text:
         return "action_start_cramp_check"
 
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-                  domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
+    async def reply(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                    domain: Dict[Text, Any], tier: str) -> Reply:
         check = cramp_check()
         already = {slot: tracker.get_slot(slot) for slot in check.slots
                    if tracker.get_slot(slot) is not None}
@@ -117,7 +125,8 @@ class ActionStartCrampCheck(Action):
             dispatcher.utter_message(response="utter_cramp_check_intro")
         if known:
             dispatcher.utter_message(response="utter_cramp_check_known")
-        return [SlotSet(slot, value) for slot, value in known.items()] + [SlotSet(RETRY_SLOT, None)]
+        return Reply(events=[SlotSet(slot, value) for slot, value in known.items()]
+                     + [SlotSet(RETRY_SLOT, None)])
 
 
 class ValidateCrampCheckForm(FormValidationAction):
@@ -130,32 +139,33 @@ class ValidateCrampCheckForm(FormValidationAction):
                   domain: DomainDict) -> List[EventType]:
         check = cramp_check()
         # the form is also validated at activation and when it resumes; only a new user
-        # message is triaged here (the start rule's action_triage handled the first one)
+        # message is triaged here (action_start_cramp_check triaged the first one)
         user_turn = ((tracker.active_loop or {}).get("name") == FORM_NAME
                      and answers_a_new_message(tracker.events))
         events: List[EventType] = []
         if user_turn and self._wants_to_leave(tracker, check):
-            _, triage_events = triage_turn(dispatcher, tracker)
+            tier = escalate(dispatcher, tracker)
             # ending the form with check_stopped set: the summary action says "paused" instead
             requested = tracker.get_slot("requested_slot")
             cleared = [SlotSet(requested, None)] if requested in check.slots else []
-            return triage_events + cleared + [SlotSet(STOPPED_SLOT, True),
-                                              SlotSet("requested_slot", None)]
+            return with_topic_once([SlotSet("urgency", tier), *cleared, SlotSet(STOPPED_SLOT, True),
+                                    SlotSet("requested_slot", None)])
         if user_turn:
-            tier, events = triage_turn(dispatcher, tracker)
+            tier = escalate(dispatcher, tracker)
+            events = [SlotSet("urgency", tier)]
             if tier == "emergency":
                 # stop asking: close every open question so the form ends and the summary follows
                 requested = tracker.get_slot("requested_slot")
                 open_slots = [s for s in check.slots
                               if tracker.get_slot(s) is None or s == requested]
                 dispatcher.utter_message(response="utter_cramp_check_ended_early")
-                return (events + [SlotSet(s, NOT_ASKED) for s in open_slots]
-                        + [SlotSet(RETRY_SLOT, None)])
+                return with_topic_once(events + [SlotSet(s, NOT_ASKED) for s in open_slots]
+                                       + [SlotSet(RETRY_SLOT, None)])
         # slots filled this turn by the form (from_text) or by action_start_cramp_check
         for slot, value in tracker.slots_to_validate().items():
             if slot in check.slots:
                 events += self._validate_one(dispatcher, tracker, check, slot, value, user_turn)
-        return events
+        return with_topic_once(events) if user_turn else events
 
     def _validate_one(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                       check: CrampCheck, slot: str, value: Any, user_turn: bool) -> List[EventType]:
@@ -225,7 +235,7 @@ def summary_text(causes: List[str], tier: str, whys: List[str]) -> str:
         lines.append("None of the article's eight causes stands out from your answers; "
                      "general prevention (water, well-fitted shoes, a balanced diet) still applies.")
     if tier != "none":
-        lines.append(f"What to do: {detector().tier_actions[tier]}")
+        lines.append(f"What to do: {wording().actions[tier]}")
         lines += [f"Why: {why}" for why in whys[:2]]
     else:
         lines.append("Nothing you told me calls for a doctor right now; see one if the cramps become "
@@ -258,5 +268,6 @@ class ActionCrampCheckSummary(Action):
             whys = []
         dispatcher.utter_message(text=summary_text(causes, tier, whys),
                                  json_message={"cramp_check": {"likely_causes": causes, "tier": tier}})
-        return ([SlotSet("likely_causes", causes), SlotSet("urgency", tier), SlotSet("topic", None)]
+        # `topic` was already written for this turn by the form's validation
+        return ([SlotSet("likely_causes", causes), SlotSet("urgency", tier)]
                 + [SlotSet(slot, None) for slot in check.slots])

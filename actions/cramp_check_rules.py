@@ -15,7 +15,7 @@ import yaml
 
 from actions import config
 from actions.knowledge import TOPIC_IDS
-from cramp_nlu.red_flags import TIERS, max_tier
+from cramp_nlu.terms import TIERS, max_tier
 
 SKIPPED = "skipped"
 NOT_SURE = "not_sure"

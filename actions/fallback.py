@@ -3,13 +3,13 @@ from __future__ import annotations
 
 from typing import Any, Dict, List, Text
 
-from rasa_sdk import Action, Tracker
-from rasa_sdk.events import SlotSet
+from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions import config
 from actions.answers import topic_button
 from actions.knowledge import knowledge, topic_for_intent
+from actions.triage import Reply, TriagedAction
 
 
 def closest_topics(intent_ranking: List[Dict[str, Any]], limit: int) -> List[str]:
@@ -22,18 +22,19 @@ def closest_topics(intent_ranking: List[Dict[str, Any]], limit: int) -> List[str
     return topics[:limit]
 
 
-class ActionSuggestTopics(Action):
-    """Runs when NLU is unsure (`nlu_fallback`)."""
+class ActionSuggestTopics(TriagedAction):
+    """Runs when NLU is unsure (`nlu_fallback`), and when no rule fits the turn (the policies'
+    core fallback), so even an unforeseen turn is triaged."""
 
     def name(self) -> Text:
         return "action_suggest_topics"
 
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-                  domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
+    async def reply(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                    domain: Dict[Text, Any], tier: str) -> Reply:
         kb = knowledge()
         ranking = (tracker.latest_message or {}).get("intent_ranking", [])
         topics = closest_topics(ranking, config.FALLBACK_SUGGESTIONS)
         buttons = [topic_button(kb[t]) for t in topics]
         buttons.append({"title": "Show all topics", "payload": "/help"})
         dispatcher.utter_message(response="utter_rephrase", buttons=buttons)
-        return [SlotSet("topic", None)]
+        return Reply()

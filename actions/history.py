@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import Any, Dict, Iterable, List, Optional
 
-from cramp_nlu.red_flags import max_tier
+from cramp_nlu.terms import max_tier
 
 
 def _session_events(events: Iterable[Dict[str, Any]]) -> List[Dict[str, Any]]:

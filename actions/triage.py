@@ -1,82 +1,87 @@
-"""Red-flag escalation: runs first on every user turn and speaks before any answer.
+"""Red-flag triage inside the one action that answers each user turn.
 
-The tier normally comes from the NLU component (`triage` in the parse data). A message that
-bypassed NLU (Rasa reads text starting with "/" as an intent) is triaged here with the same
-detector, so typing "/ask_magnesium ..." cannot skip the safety check.
+Every action that answers a user message derives from `TriagedAction`: it escalates first (the
+escalation speaks before any answer), sets `urgency` for this message, and writes `topic` once.
+So a turn costs one action-server call, and no rule can answer a message without triage
+(tests/test_dialogue_triage.py checks every rule and story).
+
+The tier normally comes from the NLU component (`triage` in the parse data). Rasa replaces the
+parse data of a message that starts with "/" (button payloads, or someone typing
+"/ask_magnesium ...") after the NLU ran, so for those the same detector, built once when the
+action server starts, triages the text here: the safety check cannot be skipped.
 """
 from __future__ import annotations
 
-from typing import Any, Dict, List, Text, Tuple
+from abc import ABCMeta, abstractmethod
+from dataclasses import dataclass, field
+from typing import Any, Dict, List, Optional, Text
 
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import SlotSet
+from rasa_sdk.events import Restarted, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions import config
 from actions.history import highest_urgency
-from cramp_nlu.red_flags import RedFlagDetector, default_detector, load_terms, tier_rank
+from cramp_nlu.escalation import wording
+from cramp_nlu.factory import shared_detector
+from cramp_nlu.terms import tier_rank
 
-#: the escalation headlines by tier (from cramp_nlu/data/red_flags.yml)
-HEADLINES = {name: spec["headline"] for name, spec in load_terms()["tiers"].items()
-             if spec.get("headline")}
+EventList = List[Dict[Text, Any]]
 
-
-def detector() -> RedFlagDetector:
-    return default_detector(config.SPACY_MODEL)
+#: built while the action server starts (rasa_sdk imports this module), never on a user's turn
+DETECTOR = shared_detector()
 
 
 def triage_of(message: Dict[str, Any]) -> Dict[str, Any]:
-    """The NLU component's verdict, or our own when the message skipped NLU."""
+    """The NLU component's verdict, or the same detector's when the message skipped NLU."""
     triage = message.get("triage")
     if isinstance(triage, dict) and triage.get("tier"):
         return triage
-    return detector()(message.get("text") or "").as_dict()
-
-
-def escalation_text(tier: str, reasons: List[str]) -> str:
-    """Headline, the action to take, and why, in that order."""
-    return detector().escalation_text(tier, reasons)
-
-
-def reminder_text(earlier_tier: str) -> str:
-    return ("Before anything else: what you told me earlier still needs attention. "
-            + detector().tier_actions[earlier_tier])
-
-
-def triage_turn(dispatcher: CollectingDispatcher, tracker: Tracker) -> Tuple[str, List[Dict[Text, Any]]]:
-    """Escalate if this message reports a sign; returns its tier and the slot events.
-
-    Shared by `action_triage` and the cramp-check form, whose turns do not pass through rules.
-    """
-    triage = triage_of(tracker.latest_message or {})
-    tier = triage["tier"]
-    if tier != "none":
-        # the custom part lets a widget render the escalation as a banner; text-only
-        # channels (channels/) drop it, since the text already says everything
-        dispatcher.utter_message(
-            text=escalation_text(tier, triage.get("reasons", [])),
-            json_message={"escalation": {"tier": tier, "action": detector().tier_actions[tier]}},
-        )
-    earlier = highest_urgency(tracker.events)
-    if tier_rank(earlier) >= tier_rank("urgent") and tier_rank(tier) < tier_rank(earlier):
-        # an escalation cannot be talked away by a later, calmer message
-        dispatcher.utter_message(text=reminder_text(earlier))
-    return tier, [SlotSet("urgency", tier), SlotSet("topic", None)]
+    return DETECTOR(message.get("text") or "").as_dict()
 
 
 def reported_signs(message: Dict[str, Any]) -> List[str]:
     """The red-flag signs a message reports (denied ones left out)."""
-    findings = triage_of(message).get("findings", [])
-    return [f["sign"] for f in findings if not f.get("negated")]
+    return [f["sign"] for f in triage_of(message).get("findings", []) if not f.get("negated")]
 
 
-class ActionTriage(Action):
-    """Sets `urgency` for this message, clears `topic`, and escalates when a sign is reported."""
+def escalate(dispatcher: CollectingDispatcher, tracker: Tracker) -> str:
+    """Speak first when this message reports a sign (or an earlier one still needs attention);
+    returns this message's tier."""
+    triage = triage_of(tracker.latest_message or {})
+    tier = triage["tier"]
+    escalation = wording().message(tier, triage.get("reasons", []))
+    if escalation:
+        # the custom part lets a widget render a banner; text-only channels drop it
+        dispatcher.utter_message(text=escalation["text"], json_message=escalation["custom"])
+    earlier = highest_urgency(tracker.events)
+    if tier_rank(earlier) >= tier_rank("urgent") and tier_rank(tier) < tier_rank(earlier):
+        # an escalation cannot be talked away by a later, calmer message
+        dispatcher.utter_message(text=wording().reminder_text(earlier))
+    return tier
 
-    def name(self) -> Text:
-        return "action_triage"
+
+@dataclass
+class Reply:
+    """What an answering action did besides triage: the topic it answered, other events, and
+    whether the conversation starts over (the reset comes first, so this turn's slots survive it)."""
+
+    topic: Optional[str] = None
+    events: EventList = field(default_factory=list)
+    restart: bool = False
+
+
+class TriagedAction(Action, metaclass=ABCMeta):
+    """Base of every action that answers a user turn: triage, then `reply`, then the slots.
+    (Abstract, so rasa_sdk does not register the base itself.)"""
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-                  domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
-        _, events = triage_turn(dispatcher, tracker)
-        return events
+                  domain: Dict[Text, Any]) -> EventList:
+        tier = escalate(dispatcher, tracker)
+        reply = await self.reply(dispatcher, tracker, domain, tier)
+        reset = [Restarted()] if reply.restart else []
+        return [*reset, SlotSet("urgency", tier), SlotSet("topic", reply.topic), *reply.events]
+
+    @abstractmethod
+    async def reply(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                    domain: Dict[Text, Any], tier: str) -> Reply:
+        """Answer the turn (after any escalation was sent); `tier` is this message's urgency."""

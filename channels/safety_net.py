@@ -3,7 +3,7 @@
 Every turn of this assistant ends in at least one bot message. When a user message produces none
 (the action server is unreachable or failed: Rasa logs the error and carries on without the
 action's messages), the channel answers by itself, inside the Rasa process: first the escalation
-for any red flag in the text (the same detector and wording as `action_triage`), then a short
+for any red flag in the text (the same detector and wording as the answering actions), then a short
 "having trouble" note with what to do meanwhile.
 
 Channels use it by wrapping the `on_new_message` callback they receive in `blueprint()`:
@@ -18,7 +18,8 @@ from typing import Any, Awaitable, Callable, Dict, List, Text
 
 from rasa.core.channels.channel import OutputChannel, UserMessage
 
-from cramp_nlu.red_flags import default_detector
+from cramp_nlu.escalation import wording
+from cramp_nlu.factory import shared_detector
 
 logger = logging.getLogger(__name__)
 
@@ -53,12 +54,10 @@ def safety_messages(text: str) -> List[Dict[str, Any]]:
     """The escalation for the message (if it reports a sign) and the trouble note."""
     messages: List[Dict[str, Any]] = []
     try:
-        detector = default_detector()
-        triage = detector(text or "")
-        if triage.tier != "none":
-            messages.append({"text": detector.escalation_text(triage.tier, triage.reasons),
-                             "custom": {"escalation": {
-                                 "tier": triage.tier, "action": detector.tier_actions[triage.tier]}}})
+        triage = shared_detector()(text or "")
+        escalation = wording().message(triage.tier, triage.reasons)
+        if escalation:
+            messages.append(escalation)
     except Exception:  # the note below must go out whatever happens
         logger.exception("safety net: triage failed")
     messages.append({"text": TROUBLE_TEXT})
@@ -68,7 +67,9 @@ def safety_messages(text: str) -> List[Dict[str, Any]]:
 def with_safety_net(
     on_new_message: Callable[[UserMessage], Awaitable[Any]]
 ) -> Callable[[UserMessage], Awaitable[Any]]:
-    """Wraps a channel's message handler so that no user message goes unanswered."""
+    """Wraps a channel's message handler so that no user message goes unanswered.
+    Channels call it while Rasa starts, so the detector is built then, not on a failing turn."""
+    shared_detector()
 
     async def handle(message: UserMessage) -> Any:
         counter = CountingOutputChannel(message.output_channel)

@@ -12,7 +12,8 @@ Differences from Rasa's SlackInput: no secrets in YAML; a bad or missing signatu
 400); every retry (X-Slack-Retry-Num) is acknowledged with 200 and not processed again: the first
 delivery is already being answered, since the turn runs in the background after a quick 200; no
 Block Kit buttons (Slack drops more than five, and "/..." payloads typed back read as slash
-commands): numbered options instead; custom JSON is never posted.
+commands): numbered options instead; custom JSON is never posted. Every message goes through
+`channels.input_policy` (a file shared without text gets its short reply).
 """
 from __future__ import annotations
 
@@ -29,6 +30,7 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 from slack_sdk.web.async_client import AsyncWebClient
 
+from channels import input_policy
 from channels.safety_net import with_safety_net
 from channels.text_options import (TextOnlyOutput, add_health_route, disabled_response,
                                    ignore_yaml_secrets, log_disabled, merge_metadata, read_env,
@@ -115,16 +117,24 @@ class SlackChannel(SlackInput):
                 "thread_id": message.get("thread_ts", message.get("ts")),
                 "users": [user] if user else []}
 
-    def _schedule(self, request: Request, on_new_message: Callable[[UserMessage], Awaitable[Any]],
-                  text: Text, conversation_id: Text, metadata: Dict[str, Any]) -> None:
-        """Runs the turn in the background so Slack gets its 200 within 3 seconds."""
+    def _take(self, request: Request, on_new_message: Callable[[UserMessage], Awaitable[Any]],
+              conversation_id: Optional[Text], text: Any, metadata: Dict[str, Any]
+              ) -> HTTPResponse:
+        """The input policy's verdict, then the turn (or the refusal's reply) in the background,
+        so Slack gets its 200 within 3 seconds; a 400 when the conversation ID is unusable."""
+        verdict = input_policy.check(conversation_id, text)
+        if verdict.refusal == "sender":
+            return response.json(input_policy.http_error("sender"), status=400)
         out = self.get_output_channel(metadata.get("out_channel"),
                                       metadata.get("thread_id") if self.use_threads else None)
 
         async def turn() -> None:
             try:
-                resolved, choice = await resolve_choice(request, conversation_id, text)
-                await on_new_message(UserMessage(resolved, out, conversation_id,
+                if not verdict.accepted:
+                    await out.send_text_message(verdict.sender_id, verdict.reply)
+                    return
+                resolved, choice = await resolve_choice(request, verdict.sender_id, verdict.text)
+                await on_new_message(UserMessage(resolved, out, verdict.sender_id,
                                                  input_channel=self.name(),
                                                  metadata=merge_metadata(metadata, choice)))
             except Exception as error:
@@ -134,6 +144,7 @@ class SlackChannel(SlackInput):
         task = asyncio.create_task(turn())
         self._background_tasks.add(task)
         task.add_done_callback(self._background_tasks.discard)
+        return response.text("")
 
     # ---------------------------------------------------------------- routes
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
@@ -172,10 +183,11 @@ class SlackChannel(SlackInput):
                 if not self._is_supported_channel(body, metadata):
                     return response.text("ignored: channel not supported")
                 conversation_id = self._get_conversation_id(
-                    event.get("user", ""), metadata["out_channel"], metadata["thread_id"])
-                text = self._sanitize_user_message(event.get("text", ""), metadata["users"])
-                self._schedule(request, on_new_message, text, conversation_id, metadata)
-                return response.text("")
+                    event.get("user"), metadata["out_channel"], metadata["thread_id"])
+                text = event.get("text")
+                if isinstance(text, str):  # Rasa's helper takes text only; the policy the rest
+                    text = self._sanitize_user_message(text, metadata["users"])
+                return self._take(request, on_new_message, conversation_id, text, metadata)
 
             if content_type == "application/x-www-form-urlencoded" and request.form.get("payload"):
                 # interactive components (left from older messages: we post no buttons)
@@ -189,8 +201,8 @@ class SlackChannel(SlackInput):
                     if text is not None and metadata["users"]:
                         conversation_id = self._get_conversation_id(
                             metadata["users"][0], metadata["out_channel"], metadata["thread_id"])
-                        self._schedule(request, on_new_message, text, conversation_id, metadata)
-                        return response.text("")
+                        return self._take(request, on_new_message, conversation_id, text,
+                                          metadata)
             return response.text("ignored")
 
         return slack_webhook

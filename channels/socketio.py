@@ -28,14 +28,18 @@ Two fixes as well, found while building the widget:
 
 Like the project's other channels it wraps the message handler in `channels.safety_net`, so a
 turn that produced no reply (action server down) still gets the escalation and a "having trouble"
-note, and the widget still shows its banner.
+note, and the widget still shows its banner; and it applies `channels.input_policy`: Rasa's channel
+stores any session ID (a NUL or 20,000 characters), and a non-string message, malformed metadata
+JSON or a packet over engine.io's 1 MB default end in an exception or a dropped connection and
+no reply. Here a `session_request` with an unstorable ID gets a new one; a `user_uttered` event
+the policy refuses gets its short reply (`bot_uttered` with `text`, to that socket only) and is
+not stored; a long message is cut.
 
 Everything else (session_persistence, `session_request` / `session_confirm`, `user_uttered` with
 `session_id`, JWT auth, metadata) behaves as Rasa's channel does.
 """
 from __future__ import annotations
 
-import json
 import logging
 import os
 import sys
@@ -51,6 +55,7 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 from socketio import AsyncServer
 
+from channels import input_policy
 from channels.safety_net import with_safety_net
 
 logger = logging.getLogger(__name__)
@@ -58,6 +63,9 @@ logger = logging.getLogger(__name__)
 #: where the chat page is served by `scripts/serve_web.py` on its default port
 DEFAULT_ALLOWED_ORIGINS = ["http://127.0.0.1:8080", "http://localhost:8080"]
 ORIGINS_ENV = "CHAT_ALLOWED_ORIGINS"
+#: engine.io drops a larger packet by closing the connection, with no reply (its default, 1 MB,
+#: silenced a 1.2 MB paste); below this the input policy cuts the text and answers
+MAX_PACKET_BYTES = 8_000_000
 
 
 def _clean_origins(origins: List[Any]) -> List[Text]:
@@ -171,11 +179,20 @@ class SocketIOChannel(SocketIOInput):
             return None
         return SocketIOChannelOutput(self.sio, self.bot_message_evt)
 
+    def _verdict(self, sid: Text, data: Any) -> input_policy.Verdict:
+        """The input policy's verdict on one `user_uttered` event. With session persistence the
+        conversation is the event's `session_id`, else the socket's own id."""
+        if not isinstance(data, dict):
+            return input_policy.check(sid, None)  # a message without text, from this socket
+        sender = data.get("session_id") if self.session_persistence else sid
+        return input_policy.check(sender, data.get("message"), data.get(self.metadata_key))
+
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         """Rasa's socket.io blueprint, on a server that checks the Origin header."""
         on_new_message = with_safety_net(on_new_message)  # never silence, even without actions
         sio = AsyncServer(async_mode="sanic", cors_allowed_origins=self.cors_allowed_origins,
-                          allow_upgrades=self.allow_upgrades)
+                          allow_upgrades=self.allow_upgrades,
+                          max_http_buffer_size=MAX_PACKET_BYTES)
         socketio_webhook = SocketBlueprint(sio, self.socketio_path, "socketio_webhook", __name__)
         logger.info(f"socket.io channel accepts browser connections from: "
                     f"{self.cors_allowed_origins}; WebSocket upgrade "
@@ -208,50 +225,26 @@ class SocketIOChannel(SocketIOInput):
 
         @sio.on("session_request", namespace=self.namespace)
         async def session_request(sid: Text, data: Optional[Dict]) -> None:
-            if not isinstance(data, dict):
-                data = {}
-            session_id = data.get("session_id")
-            if not isinstance(session_id, str) or not session_id.strip():
-                # a missing (or unusable) id starts a new session, as in Rasa's channel
-                data["session_id"] = uuid.uuid4().hex
+            session_id = input_policy.clean_sender(
+                data.get("session_id") if isinstance(data, dict) else None)
+            # a missing or unstorable id starts a new session (Rasa's channel: only a missing one)
+            session_id = session_id or uuid.uuid4().hex
             if self.session_persistence:
-                await _enter_room(sio, sid, data["session_id"], self.namespace)
-            await sio.emit("session_confirm", data["session_id"], room=sid,
-                           namespace=self.namespace)
+                await _enter_room(sio, sid, session_id, self.namespace)
+            await sio.emit("session_confirm", session_id, room=sid, namespace=self.namespace)
             logger.debug(f"User {sid} connected to socketIO endpoint.")
 
         @sio.on(self.user_message_evt, namespace=self.namespace)
-        async def handle_message(sid: Text, data: Dict) -> None:
+        async def handle_message(sid: Text, data: Any) -> None:
             output_channel = SocketIOChannelOutput(sio, self.bot_message_evt)
-            if not isinstance(data, dict):
-                logger.warning(f"Ignored a {self.user_message_evt} event that is not an object.")
+            verdict = self._verdict(sid, data)
+            if not verdict.accepted:
+                # to this socket only: the message is not stored, the page shows the reply
+                await output_channel.send_text_message(sid, verdict.reply)
                 return
-
-            if self.session_persistence:
-                if not data.get("session_id"):
-                    rasa.shared.utils.io.raise_warning(
-                        "A message without a valid session_id "
-                        "was received. This message will be "
-                        "ignored. Make sure to set a proper "
-                        "session id using the "
-                        "`session_request` socketIO event."
-                    )
-                    return
-                sender_id = data["session_id"]
-            else:
-                sender_id = sid
-
-            metadata = data.get(self.metadata_key, {})
-            if isinstance(metadata, Text):
-                metadata = json.loads(metadata)
-            message = UserMessage(
-                data.get("message", ""),
-                output_channel,
-                sender_id,
-                input_channel=self.name(),
-                metadata=metadata,
-            )
-            await on_new_message(message)
+            await on_new_message(UserMessage(verdict.text, output_channel, verdict.sender_id,
+                                             input_channel=self.name(),
+                                             metadata=verdict.metadata))
 
         return socketio_webhook
 

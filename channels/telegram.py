@@ -14,6 +14,8 @@ Differences from Rasa's TelegramInput: no secrets in YAML; no setWebhook from in
 handle (edited_message, channel_post, my_chat_member, ...) are answered 200 and ignored instead of
 raising (Telegram would retry a 500 forever); a failing turn is logged and still answered 200; no
 inline keyboards (so no 64-byte `callback_data` limit to hit): buttons become numbered options.
+Every message goes through `channels.input_policy` (a sticker or photo gets its short reply), and
+the commands /start, /help and /restart map to our intents greet, help and start_over.
 """
 from __future__ import annotations
 
@@ -32,6 +34,7 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
+from channels import input_policy
 from channels.safety_net import with_safety_net
 from channels.text_options import (TextOnlyOutput, add_health_route, disabled_response,
                                    ignore_yaml_secrets, log_disabled, merge_metadata, read_env,
@@ -43,9 +46,24 @@ DEFAULT_API_URL = "https://api.telegram.org"
 MESSAGE_LIMIT = 4096
 #: the only update types we ask Telegram for (setWebhook allowed_updates) and handle
 HANDLED_UPDATES = ["message", "callback_query"]
-NOT_TEXT_REPLY = "Sorry, I can only read text messages. Please type your question about foot cramps."
-#: Telegram's conventional commands, mapped to our intents
-COMMANDS = {"/start": "/greet", "/help": "/help", "/restart": "/restart"}
+#: Telegram's conventional commands, mapped to our intents; /restart is our own `start_over`
+#: (data/rules/conversation.yml), not Rasa's built-in restart, which overrides an active form
+COMMANDS = {"/start": "/greet", "/help": "/help", "/restart": "/start_over"}
+
+
+def command_text(text: Text, bot_username: Text) -> Text:
+    """'/start@CrampBot payload' -> '/greet'; other text with the bot's @mention removed."""
+    text = text.strip()
+    if text.startswith("/"):
+        command, _, rest = text.partition(" ")
+        if bot_username:
+            command = re.sub(rf"@{re.escape(bot_username)}$", "", command, flags=re.I)
+        if command.lower() in COMMANDS:
+            return COMMANDS[command.lower()]
+        text = f"{command} {rest}".strip()
+    if bot_username:
+        text = re.sub(rf"@{re.escape(bot_username)}\b", "", text, flags=re.I).strip()
+    return text
 
 
 class TelegramOutputChannel(TextOnlyOutput, TelegramOutput):
@@ -135,27 +153,15 @@ class TelegramChannel(TelegramInput):
             await self.output._session.close()
 
     # ---------------------------------------------------------------- updates
-    def _command(self, text: Text) -> Text:
-        """'/start@CrampBot payload' -> '/greet'; other text with the bot's @mention removed."""
-        text = text.strip()
-        if text.startswith("/"):
-            command, _, rest = text.partition(" ")
-            command = re.sub(rf"@{re.escape(self.verify)}$", "", command, flags=re.I)
-            if command.lower() in COMMANDS:
-                return COMMANDS[command.lower()]
-            text = f"{command} {rest}".strip()
-        if self.verify:
-            text = re.sub(rf"@{re.escape(self.verify)}\b", "", text, flags=re.I).strip()
-        return text
-
-    def parse_update(self, update: Dict[str, Any]) -> Tuple[Optional[Text], Any, Text]:
-        """(text, chat id, kind) of an update; text is None for what we do not handle."""
+    def parse_update(self, update: Dict[str, Any]) -> Tuple[Any, Any, Text]:
+        """(text, chat id, kind) of an update, commands mapped; text is None when a message
+        carries none, and chat id and text are both None for updates we do not handle."""
         if isinstance(update.get("message"), dict):
             message = update["message"]
             chat_id = (message.get("chat") or {}).get("id")
-            if isinstance(message.get("text"), str):
-                return self._command(message["text"]), chat_id, "message"
-            return None, chat_id, "message without text"
+            text = message.get("text")
+            return (command_text(text, self.verify) if isinstance(text, str) else None,
+                    chat_id, "message")
         if isinstance(update.get("callback_query"), dict):
             query = update["callback_query"]
             chat_id = ((query.get("message") or {}).get("chat") or {}).get("id")
@@ -198,20 +204,22 @@ class TelegramChannel(TelegramInput):
                                      status=400)
 
             text, chat_id, kind = self.parse_update(update)
-            if text is None:
-                if kind == "message without text" and chat_id is not None:
-                    await self._reply_safely(chat_id, NOT_TEXT_REPLY)
-                else:
-                    logger.debug(f"Telegram: ignoring an update of type {kind}")
+            if text is None and chat_id is None:
+                logger.debug(f"Telegram: ignoring an update of type {kind}")
                 return response.json({"status": "ignored", "update": kind})
+            verdict = input_policy.check(chat_id, text)
+            if verdict.refusal == "sender":
+                return response.json(input_policy.http_error("sender"), status=400)
             if kind == "callback_query":
                 await self._answer_callback(update["callback_query"].get("id"))
+            if not verdict.accepted:  # a sticker, photo, voice note, ...
+                await self._reply_safely(verdict.sender_id, verdict.reply)
+                return response.json({"status": "refused", "reason": verdict.refusal})
 
-            sender_id = str(chat_id)
             try:
-                text, choice = await resolve_choice(request, sender_id, text)
+                text, choice = await resolve_choice(request, verdict.sender_id, verdict.text)
                 await on_new_message(UserMessage(
-                    text, self.output, sender_id, input_channel=self.name(),
+                    text, self.output, verdict.sender_id, input_channel=self.name(),
                     metadata=merge_metadata(self.get_metadata(request), choice)))
             except Exception as error:
                 # answer 200 anyway: Telegram retries a failed update until it succeeds

@@ -14,7 +14,9 @@ Differences from Rasa's TwilioInput: Rasa 3.6 does not check X-Twilio-Signature 
 could post messages as any phone number; here every request must carry a valid signature
 (twilio.request_validator.RequestValidator) or gets 403. Sending runs in a thread (the Twilio client
 is blocking), long texts are split at 1,600 characters, the `whatsapp:` prefix is kept on both
-ends, buttons become numbered options and custom JSON is never sent.
+ends, buttons become numbered options and custom JSON is never sent. Every message goes through
+`channels.input_policy`: a media message or an empty body gets its short reply, a request without
+a usable From a 400.
 """
 from __future__ import annotations
 
@@ -30,6 +32,7 @@ from sanic.response import HTTPResponse
 from twilio.base.exceptions import TwilioException
 from twilio.request_validator import RequestValidator
 
+from channels import input_policy
 from channels.safety_net import with_safety_net
 from channels.text_options import (TextOnlyOutput, add_health_route, disabled_response,
                                    ignore_yaml_secrets, log_disabled, merge_metadata, read_env,
@@ -43,7 +46,6 @@ DEFAULT_API_URL = "https://api.twilio.com"
 MESSAGE_LIMIT = 1600  # Twilio's limit for one message body (SMS and WhatsApp)
 WHATSAPP = "whatsapp:"
 EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>'
-NOT_TEXT_REPLY = "Sorry, I can only read text messages. Please type your question about foot cramps."
 
 
 def with_prefix_of(number: Text, recipient: Text) -> Text:
@@ -142,23 +144,22 @@ class TwilioChannel(TwilioInput):
                 return response.json({"status": "forbidden",
                                       "reason": "missing or invalid X-Twilio-Signature"},
                                      status=403)
-            sender = request.form.get("From")
-            text = request.form.get("Body")
+            verdict = input_policy.check(request.form.get("From"), request.form.get("Body"))
+            if verdict.refusal == "sender":
+                return response.json(input_policy.http_error("sender"), status=400)
             out = self.get_output_channel()
-            if not sender:
-                return response.text(EMPTY_TWIML, content_type="text/xml")
-            if not (text or "").strip():
-                # media, location or an empty body
+            if not verdict.accepted:
+                # media, a location or an empty body
                 try:
-                    await out.send_text_message(sender, NOT_TEXT_REPLY)
+                    await out.send_text_message(verdict.sender_id, verdict.reply)
                 except Exception as error:
                     logger.warning(f"Twilio: could not reply: {error}")
                 return response.text(EMPTY_TWIML, content_type="text/xml")
             try:
-                text = text.replace("¡", "@")  # some carriers corrupt @ in SMS
-                text, choice = await resolve_choice(request, sender, text)
+                text = verdict.text.replace("¡", "@")  # some carriers corrupt @ in SMS
+                text, choice = await resolve_choice(request, verdict.sender_id, text)
                 await on_new_message(UserMessage(
-                    text, out, sender, input_channel=self.name(),
+                    text, out, verdict.sender_id, input_channel=self.name(),
                     metadata=merge_metadata(self.get_metadata(request), choice)))
             except Exception as error:
                 logger.error(f"Twilio: exception while handling a message: {error}")

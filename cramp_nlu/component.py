@@ -1,9 +1,10 @@
 """Rasa NLU component: triage every message for red-flag signs before any policy sees it.
 
-It reuses the spaCy pipeline that `SpacyNLP` loaded and the doc it already made, and writes
-`triage` (tier, reasons, findings with negation) into the parse data, where the dialogue's
-`action_triage` reads it. Medicine names come from the NLU lookup table `medication` at training
-time and are stored inside the trained model, so the running server never reads data files.
+It reuses the spaCy pipeline that `SpacyNLP` loaded and writes `triage` (tier, reasons, findings
+with negation) into the parse data, where the answering actions read it. At training time it
+stores the red-flag terms and the NLU lookup tables (brand names of medicines) inside the model,
+so a trained model is self-contained: it triages with the terms it was trained with, whatever the
+files say later. The detector itself comes from `cramp_nlu.factory`, like everywhere else.
 """
 from __future__ import annotations
 
@@ -15,18 +16,19 @@ from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
 from rasa.engine.storage.storage import ModelStorage
-from rasa.nlu.constants import SPACY_DOCS
 from rasa.nlu.utils.spacy_utils import SpacyModel, SpacyNLP
 from rasa.shared.nlu.constants import TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
+from cramp_nlu.factory import build_detector
 from cramp_nlu.red_flags import RedFlagDetector
+from cramp_nlu.terms import packaged_terms, validate_terms
 
 logger = logging.getLogger(__name__)
 
 TRIAGE_KEY = "triage"
-TERMS_FILE = "lookup_terms.json"
+STORED_FILE = "red_flag_terms.json"
 
 
 @DefaultV1Recipe.register(
@@ -43,15 +45,14 @@ class RedFlagTriage(GraphComponent):
 
     @staticmethod
     def get_default_config() -> Dict[Text, Any]:
-        # which NLU lookup table feeds which red-flag vocabulary
-        return {"lookup_vocab": {"medication": "medicine_generic"}}
+        return {}
 
-    def __init__(self, config: Dict[Text, Any], model_storage: ModelStorage,
-                 resource: Resource, extra_vocab: Optional[Dict[str, List[str]]] = None) -> None:
+    def __init__(self, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource,
+                 stored: Optional[Dict[str, Any]] = None) -> None:
         self._config = config
         self._model_storage = model_storage
         self._resource = resource
-        self._extra_vocab = extra_vocab or {}
+        self._stored = stored  # {"terms": ..., "lookup_tables": ...} once trained or loaded
         self._detector: Optional[RedFlagDetector] = None
 
     @classmethod
@@ -62,30 +63,32 @@ class RedFlagTriage(GraphComponent):
     @classmethod
     def load(cls, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource,
              execution_context: ExecutionContext, **kwargs: Any) -> "RedFlagTriage":
-        try:
-            with model_storage.read_from(resource) as directory:
-                extra = json.loads((directory / TERMS_FILE).read_text(encoding="utf-8"))
-        except (ValueError, FileNotFoundError):
-            logger.warning("RedFlagTriage: no stored lookup terms; using the built-in terms only")
-            extra = {}
-        return cls(config, model_storage, resource, extra)
+        """The component as trained; a model without stored terms is refused, not guessed at."""
+        with model_storage.read_from(resource) as directory:
+            stored = json.loads((directory / STORED_FILE).read_text(encoding="utf-8"))
+        validate_terms(stored["terms"])
+        component = cls(config, model_storage, resource, stored)
+        # built now, while the server starts, rather than on somebody's first message
+        component._detector = build_detector(stored["terms"], stored["lookup_tables"])
+        return component
 
     def train(self, training_data: TrainingData, model: Optional[SpacyModel] = None) -> Resource:
-        """Collects the lookup-table terms that extend the red-flag vocabularies."""
-        mapping: Dict[str, str] = self._config["lookup_vocab"]
-        extra: Dict[str, List[str]] = {}
+        """Stores the terms and the lookup tables the red-flag vocabularies use."""
+        terms = packaged_terms()
+        tables: Dict[str, List[str]] = {}
         for table in training_data.lookup_tables:
-            vocab = mapping.get(table["name"])
-            if vocab and isinstance(table.get("elements"), list):
-                extra.setdefault(vocab, []).extend(str(e) for e in table["elements"])
-        self._extra_vocab = extra
+            if table["name"] in terms["lookup_vocab"] and isinstance(table.get("elements"), list):
+                tables.setdefault(table["name"], []).extend(str(e) for e in table["elements"])
+        self._stored = {"terms": terms, "lookup_tables": tables}
+        self._detector = None
         with self._model_storage.write_to(self._resource) as directory:
-            (directory / TERMS_FILE).write_text(json.dumps(extra), encoding="utf-8")
+            (directory / STORED_FILE).write_text(json.dumps(self._stored), encoding="utf-8")
         return self._resource
 
     def _detector_for(self, model: SpacyModel) -> RedFlagDetector:
         if self._detector is None:
-            self._detector = RedFlagDetector(model.model, extra_vocab=self._extra_vocab)
+            stored = self._stored or {"terms": packaged_terms(), "lookup_tables": {}}
+            self._detector = build_detector(stored["terms"], stored["lookup_tables"], model.model)
         return self._detector
 
     def process_training_data(self, training_data: TrainingData,
@@ -96,6 +99,6 @@ class RedFlagTriage(GraphComponent):
     def process(self, messages: List[Message], model: SpacyModel) -> List[Message]:
         detector = self._detector_for(model)
         for message in messages:
-            doc = message.get(SPACY_DOCS[TEXT]) or model.model(message.get(TEXT) or "")
-            message.set(TRIAGE_KEY, detector.triage_doc(doc).as_dict(), add_to_output=True)
+            message.set(TRIAGE_KEY, detector(message.get(TEXT) or "").as_dict(),
+                        add_to_output=True)
         return messages

@@ -1,8 +1,9 @@
 """Red-flag detection on spaCy docs: which warning signs a message reports, and its urgency tier.
 
 The terms, tiers and combinations live in `data/red_flags.yml` (written from the triage rubric);
-this module only knows how to match them. It works on any spaCy `Language` with a tokenizer, and
-uses lemmas when the pipeline provides them, so the Rasa component and the action server share it.
+this module only knows how to match them. It works on any spaCy `Language` with a tokenizer and
+uses lemmas when the pipeline provides them. Build it with `cramp_nlu.factory`, the one place that
+decides its configuration; its wording lives in `cramp_nlu.escalation`.
 
 Matching works in three steps:
 1. a `PhraseMatcher` on LOWER (and one on LEMMA) finds every vocabulary term and sign phrase;
@@ -15,36 +16,17 @@ The tier is the highest among the reported signs and the combinations they compl
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from functools import lru_cache
-from importlib import resources
-from typing import Any, Dict, Iterable, List, Optional, Sequence, Set, Tuple
+from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence, Set, Tuple
 
-import spacy
-import yaml
 from spacy.language import Language
 from spacy.matcher import PhraseMatcher
 from spacy.tokens import Doc, Span
 
-TIERS: Tuple[str, ...] = ("none", "see_doctor", "urgent", "emergency")
+from cramp_nlu.terms import hypothetical_tier, max_tier, validate_terms
+
 SENTENCE_ENDS = {".", "!", "?", ";", "\n"}
 CLAUSE_JOINERS = {",", "and", "or", "&", "-", "—"}
 DEFAULT_WINDOW = 40  # tokens: "anywhere in the sentence" for single-vocabulary signs
-
-
-def tier_rank(tier: str) -> int:
-    """Position of a tier in the urgency order (none < see_doctor < urgent < emergency)."""
-    return TIERS.index(tier)
-
-
-def hypothetical_tier(tier: str) -> str:
-    """The rubric answers a question about a sign (nothing reported) at `none` or `see_doctor`:
-    serious signs asked about get the see-a-provider advice, milder ones none."""
-    return "see_doctor" if tier_rank(tier) >= tier_rank("urgent") else "none"
-
-
-def max_tier(tiers: Iterable[str]) -> str:
-    """The most urgent of several tiers (`none` for an empty input)."""
-    return max(tiers, key=tier_rank, default="none")
 
 
 @dataclass(frozen=True)
@@ -92,17 +74,12 @@ class Triage:
         }
 
 
-class TermsError(ValueError):
-    """The red-flag terms file is malformed."""
-
-
 @dataclass(frozen=True)
 class SignRule:
     """A sign as declared in the terms file."""
 
     id: str
     tier: str
-    why: str
     phrases: Tuple[str, ...] = ()
     near: Tuple[str, ...] = ()
     window: int = DEFAULT_WINDOW
@@ -116,89 +93,42 @@ class Combination:
 
     id: str
     tier: str
-    why: str
     all: Tuple[str, ...]
     any: Tuple[str, ...] = ()
-
-
-def load_terms(path: Optional[str] = None) -> Dict[str, Any]:
-    """Read the terms file shipped inside this package (or another file, for tests)."""
-    if path is None:
-        text = resources.files("cramp_nlu").joinpath("data/red_flags.yml").read_text("utf-8")
-    else:
-        with open(path, encoding="utf-8") as handle:
-            text = handle.read()
-    terms = yaml.safe_load(text)
-    validate_terms(terms)
-    return terms
-
-
-def validate_terms(terms: Dict[str, Any]) -> None:
-    """Fail fast on a terms file that would silently detect less than it says."""
-    for key in ("tiers", "negation", "hypothetical", "vocab", "signs", "combinations"):
-        if key not in terms:
-            raise TermsError(f"red-flag terms: missing section '{key}'")
-    if set(terms["tiers"]) != set(TIERS):
-        raise TermsError(f"red-flag terms: tiers must be exactly {TIERS}")
-    for name, words in terms["vocab"].items():
-        _check_strings(f"vocab {name}", words)
-    _check_strings("negation", list(terms["negation"]["before"]) + list(terms["negation"]["after"]))
-    sign_ids: Set[str] = set()
-    for sign in terms["signs"]:
-        if sign.get("tier") not in TIERS:
-            raise TermsError(f"sign {sign.get('id')}: unknown tier {sign.get('tier')!r}")
-        if not sign.get("phrases") and not sign.get("near"):
-            raise TermsError(f"sign {sign['id']}: needs phrases or near")
-        _check_strings(f"sign {sign.get('id')}", sign.get("phrases", []))
-        for name in sign.get("near", []):
-            if name not in terms["vocab"]:
-                raise TermsError(f"sign {sign['id']}: unknown vocabulary '{name}'")
-        if sign["tier"] != "none" and not sign.get("why"):
-            raise TermsError(f"sign {sign['id']}: a tiered sign needs a 'why'")
-        if sign["id"] in sign_ids:
-            raise TermsError(f"sign {sign['id']}: declared twice")
-        sign_ids.add(sign["id"])
-    for combo in terms["combinations"]:
-        for name in list(combo.get("all", [])) + list(combo.get("any", [])):
-            if name not in sign_ids:
-                raise TermsError(f"combination {combo['id']}: unknown sign '{name}'")
-        if combo.get("tier") not in TIERS:
-            raise TermsError(f"combination {combo['id']}: unknown tier")
-
-
-def _check_strings(where: str, items: Iterable[Any]) -> None:
-    """YAML reads bare `no`, `yes`, `on` as booleans: such a term would silently never match."""
-    for item in items:
-        if not isinstance(item, str):
-            raise TermsError(f"{where}: term {item!r} is not a string (quote it in the YAML)")
 
 
 def _lower_words(items: Iterable[str]) -> frozenset:
     return frozenset(str(item).lower() for item in items)
 
 
+def _with_lookup_tables(terms: Dict[str, Any],
+                        lookup_tables: Mapping[str, Iterable[str]]) -> Dict[str, Any]:
+    """The terms with each mapped lookup table's entries added to its vocabulary."""
+    excluded = _lower_words(terms.get("not_a_cause_medicines", []))
+    vocab = {name: list(words) for name, words in terms["vocab"].items()}
+    for table, entries in lookup_tables.items():
+        name = terms["lookup_vocab"].get(table)
+        if name is None:
+            continue  # a lookup table triage has no use for (conditions, times, ...)
+        vocab[name] += [str(e) for e in entries if str(e).lower() not in excluded]
+    return {**terms, "vocab": vocab}
+
+
 class RedFlagDetector:
     """Finds the rubric's warning signs in text and decides the urgency tier."""
 
-    def __init__(self, nlp: Language, terms: Optional[Dict[str, Any]] = None,
-                 extra_vocab: Optional[Dict[str, Iterable[str]]] = None) -> None:
-        """`extra_vocab` adds terms to named vocabularies, e.g. the medicine names of the
-        NLU lookup table, so one list serves entity extraction and triage."""
+    def __init__(self, nlp: Language, terms: Dict[str, Any],
+                 lookup_tables: Optional[Mapping[str, Iterable[str]]] = None) -> None:
+        """`lookup_tables` are NLU lookup tables by name; the terms file's `lookup_vocab` says
+        which vocabulary each one extends (the `medication` table's brand names are medicines),
+        so one list serves entity extraction and triage."""
+        validate_terms(terms)
         self.nlp = nlp
-        self.terms = terms if terms is not None else load_terms()
-        validate_terms(self.terms)
-        excluded = _lower_words(self.terms.get("not_a_cause_medicines", []))
-        for name, words in (extra_vocab or {}).items():
-            if name not in self.terms["vocab"]:
-                raise TermsError(f"extra vocabulary for unknown list '{name}'")
-            added = [w for w in words if w.lower() not in excluded]
-            self.terms = {**self.terms, "vocab": {**self.terms["vocab"],
-                                                  name: list(self.terms["vocab"][name]) + added}}
+        self.terms = _with_lookup_tables(terms, lookup_tables or {})
         self.signs = [
             SignRule(
                 id=s["id"],
                 tier=s["tier"],
-                why=s.get("why", ""),
                 phrases=tuple(s.get("phrases", [])),
                 near=tuple(s.get("near", [])),
                 window=int(s.get("window", DEFAULT_WINDOW)),
@@ -208,19 +138,10 @@ class RedFlagDetector:
             for s in self.terms["signs"]
         ]
         self.combinations = [
-            Combination(c["id"], c["tier"], c.get("why", ""), tuple(c.get("all", [])),
+            Combination(c["id"], c["tier"], tuple(c.get("all", [])),
                         tuple(c.get("any", [])))
             for c in self.terms["combinations"]
         ]
-        self.why: Dict[str, str] = {s.id: s.why for s in self.signs}
-        self.why.update({c.id: c.why for c in self.combinations})
-        self.tier_actions: Dict[str, str] = {
-            name: " ".join(str(spec.get("action", "")).split())
-            for name, spec in self.terms["tiers"].items()
-        }
-        self.tier_headlines: Dict[str, str] = {
-            name: spec.get("headline", "") for name, spec in self.terms["tiers"].items()
-        }
         negation = self.terms["negation"]
         self.neg_window = int(negation["window"])
         self.neg_stop = _lower_words(negation["stop_at"])
@@ -231,14 +152,6 @@ class RedFlagDetector:
         self._lower_matcher = PhraseMatcher(nlp.vocab, attr="LOWER")
         self._lemma_matcher = PhraseMatcher(nlp.vocab, attr="LEMMA")
         self._add_patterns()
-
-    def escalation_text(self, tier: str, reasons: Iterable[str]) -> str:
-        """Headline, the action to take, and why (the first reason that has one), in that order."""
-        why = next((self.why[r] for r in reasons if self.why.get(r)), "")
-        lines = [self.tier_headlines[tier], self.tier_actions[tier]]
-        if why:
-            lines.append(f"Why: {why}")
-        return "\n".join(lines)
 
     # ---- building the matchers ----
     def _add(self, label: str, phrases: Iterable[str], lemmas: bool = False) -> None:
@@ -267,11 +180,11 @@ class RedFlagDetector:
 
     # ---- detection ----
     def __call__(self, text: str) -> Triage:
-        """Triage raw text (runs the pipeline)."""
-        return self.triage_doc(self.nlp(text))
+        """Triage a message. Every caller passes the raw text; the one input form is the
+        lower-cased text (as Rasa's SpacyNLP caches it), so all paths see the same tokens."""
+        return self._triage_doc(self.nlp((text or "").lower()))
 
-    def triage_doc(self, doc: Doc) -> Triage:
-        """Triage an already processed doc (the Rasa component passes its cached doc)."""
+    def _triage_doc(self, doc: Doc) -> Triage:
         matches = self._matches(doc)
         sentences = self._sentence_ids(doc)
         findings = self._find_signs(doc, matches, sentences)
@@ -429,9 +342,3 @@ def _merge_spans(spans: Iterable[Tuple[int, int, int]]) -> List[Tuple[int, int, 
         else:
             merged.append((start, end, key))
     return merged
-
-
-@lru_cache(maxsize=1)
-def default_detector(model: str = "en_cramps") -> RedFlagDetector:
-    """One detector per process, built on the project's spaCy pipeline (for the action server)."""
-    return RedFlagDetector(spacy.load(model))

@@ -27,8 +27,6 @@ import math
 import os
 import platform
 import shutil
-import signal
-import subprocess
 import sys
 import tempfile
 import threading
@@ -38,14 +36,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Dict, List, Optional, Sequence
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "tests"))
+import aiohttp
 
-import aiohttp  # noqa: E402
-
-from support.cluster import BASE_ENV, ProcessSet, stop_on_time_limit_or_signal  # noqa: E402
-from support.conversations import MOODBOT_CONVERSATION, Turn, cramp_conversation  # noqa: E402
-from support.servers import BIN, MODEL  # noqa: E402
+from cramp_harness.conversations import MOODBOT_CONVERSATION, Turn, cramp_conversation
+from cramp_harness.processes import Supervisor, stop_on_time_limit_or_signal, wait_until
+from cramp_harness.servers import BIN, MODEL, ROOT, start_actions, start_rasa, write_endpoints
 
 
 # ---- machine --------------------------------------------------------------------------------------
@@ -68,24 +63,6 @@ def loadavg() -> str:
         return " ".join(Path("/proc/loadavg").read_text().split()[:3])
     except OSError:
         return "?"
-
-
-# ---- training -------------------------------------------------------------------------------------
-def timed(cmd: Sequence[str], cwd: Path, log: Path, timeout: float, env: Dict[str, str]) -> float:
-    started = time.monotonic()
-    with open(log, "w") as out:
-        process = subprocess.Popen(list(map(str, cmd)), cwd=cwd, stdout=out, stderr=subprocess.STDOUT,
-                                   stdin=subprocess.DEVNULL, env={**os.environ, **BASE_ENV, **env},
-                                   start_new_session=True)
-        try:
-            code = process.wait(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
-            raise RuntimeError(f"{' '.join(map(str, cmd[:3]))} took longer than {timeout:.0f}s; log: {log}")
-    if code != 0:
-        raise RuntimeError(f"{' '.join(map(str, cmd[:3]))} failed ({code}); log:\n{log.read_text()[-2000:]}")
-    return time.monotonic() - started
 
 
 # ---- load -----------------------------------------------------------------------------------------
@@ -159,10 +136,26 @@ async def run_level(url: str, users: int, seconds: float, max_turns: int,
     return level
 
 
+def wait_idle(procs: Supervisor, names: Sequence[str], timeout: float = 30) -> None:
+    """Until the servers use under 5 % of a core over half a second: turns whose clients timed
+    out are finished before the next level starts (a warning, not a failure, if they never are)."""
+    last = {"cpu": -1.0, "at": 0.0}
+
+    def idle() -> bool:
+        cpu, at = sum(procs[name].cpu_seconds() for name in names), time.monotonic()
+        quiet = last["cpu"] >= 0 and (cpu - last["cpu"]) / (at - last["at"]) < 0.05
+        last.update(cpu=cpu, at=at)
+        return quiet
+    try:
+        wait_until(idle, timeout, f"{', '.join(names)} idle", interval=0.5)
+    except TimeoutError as error:
+        print(f"    note: {error}", flush=True)
+
+
 class RssSampler(threading.Thread):
     """Peak resident memory of named processes (with their children), sampled every 0.5 s."""
 
-    def __init__(self, procs: ProcessSet, names: Sequence[str]) -> None:
+    def __init__(self, procs: Supervisor, names: Sequence[str]) -> None:
         super().__init__(daemon=True)
         self.procs, self.names = procs, list(names)
         self.peak: Dict[str, int] = {name: 0 for name in names}
@@ -170,7 +163,7 @@ class RssSampler(threading.Thread):
 
     def sample(self) -> None:
         for name in self.names:
-            self.peak[name] = max(self.peak[name], self.procs.rss_bytes(name))
+            self.peak[name] = max(self.peak[name], self.procs[name].rss_bytes())
 
     def run(self) -> None:
         while not self.stopped.wait(0.5):
@@ -187,12 +180,12 @@ class BotResult:
     levels: List[Level] = field(default_factory=list)
 
 
-def bench_bot(result: BotResult, procs: ProcessSet, rasa_name: str, url: str, levels: Sequence[int],
+def bench_bot(result: BotResult, procs: Supervisor, rasa_name: str, url: str, levels: Sequence[int],
               seconds: float, max_turns: int, conversation, processes: Sequence[str],
               request_timeout: float) -> None:
     # warm-up: one conversation (first TensorFlow calls are slow), not counted
     asyncio.run(run_level(url, 1, 10, len(conversation(0)), conversation, request_timeout))
-    result.idle_rss = {name: procs.rss_bytes(name) for name in processes}
+    result.idle_rss = {name: procs[name].rss_bytes() for name in processes}
     sampler = RssSampler(procs, processes)
     sampler.start()
     try:
@@ -202,7 +195,7 @@ def bench_bot(result: BotResult, procs: ProcessSet, rasa_name: str, url: str, le
             level = asyncio.run(run_level(url, users, seconds, max_turns, conversation, request_timeout))
             sampler.sample()
             result.levels.append(level)
-            time.sleep(2)  # let the server drain between levels
+            wait_idle(procs, processes)  # let the servers drain between levels
     finally:
         sampler.stopped.set()
         sampler.join()
@@ -271,7 +264,7 @@ def main() -> int:
 
     workdir = args.workdir or Path(tempfile.mkdtemp(prefix="bench-"))
     workdir.mkdir(parents=True, exist_ok=True)
-    procs = ProcessSet(workdir)
+    procs = Supervisor(workdir)
     stopped = threading.Event()
 
     def stop_everything() -> None:
@@ -290,9 +283,9 @@ def main() -> int:
         if not args.skip_train:
             print("==> timing `rasa train` of our assistant into a temporary directory (empty cache)",
                   flush=True)
-            ours.train_seconds = timed(
-                [BIN / "rasa", "train", "--out", workdir / "trained", "--fixed-model-name", "bench"],
-                ROOT, workdir / "train.log", 1800, {"RASA_CACHE_DIRECTORY": str(workdir / "cache-ours")})
+            ours.train_seconds = procs.run(
+                "train", [BIN / "rasa", "train", "--out", workdir / "trained", "--fixed-model-name", "bench"],
+                timeout=1800, cwd=ROOT, env={"RASA_CACHE_DIRECTORY": str(workdir / "cache-ours")})
             print(f"    {ours.train_seconds:.0f}s", flush=True)
         init: Optional[BotResult] = None
         initdir = workdir / "initbot"
@@ -300,18 +293,16 @@ def main() -> int:
             print("==> `rasa init --no-prompt` (creates and trains Rasa's example bot)", flush=True)
             initdir.mkdir(exist_ok=True)
             init = BotResult("rasa init bot", None)
-            init.train_seconds = timed([BIN / "rasa", "init", "--no-prompt", "--init-dir", initdir],
-                                       workdir, workdir / "init.log", 1800,
-                                       {"RASA_CACHE_DIRECTORY": str(workdir / "cache-init")})
+            init.train_seconds = procs.run(
+                "init", [BIN / "rasa", "init", "--no-prompt", "--init-dir", initdir], timeout=1800,
+                cwd=workdir, env={"RASA_CACHE_DIRECTORY": str(workdir / "cache-init")})
             print(f"    {init.train_seconds:.0f}s", flush=True)
 
         # ---- ours ----
         print(f"==> serving our assistant ({args.model.name}) with its action server", flush=True)
-        actions = procs.start_actions("actions")
-        endpoints = workdir / "endpoints.ours.yml"
-        endpoints.write_text(f"action_endpoint:\n  url: {actions.url}/webhook\ntracker_store:\n"
-                             f"  type: SQL\n  dialect: sqlite\n  db: {workdir / 'ours.db'}\n")
-        rasa = procs.start_rasa("rasa", endpoints, model=args.model, token=None)
+        actions = start_actions(procs)
+        endpoints = write_endpoints(workdir / "endpoints.ours.yml", actions.url, workdir / "ours.db")
+        rasa = start_rasa(procs, "rasa", endpoints, model=args.model, token=None)
         ours.load_seconds = rasa.ready_after
         print(f"    ready after {ours.load_seconds:.1f}s", flush=True)
         bench_bot(ours, procs, "rasa", f"{rasa.url}/webhooks/rest/webhook", levels, args.seconds,
@@ -326,8 +317,8 @@ def main() -> int:
             print(f"==> serving the rasa init bot ({model.name})", flush=True)
             endpoints = workdir / "endpoints.init.yml"
             endpoints.write_text(f"tracker_store:\n  type: SQL\n  dialect: sqlite\n  db: {workdir / 'init.db'}\n")
-            rasa = procs.start_rasa("rasa", endpoints, model=model, cwd=initdir, token=None,
-                                    credentials=initdir / "credentials.yml")
+            rasa = start_rasa(procs, "rasa", endpoints, model=model, cwd=initdir, token=None,
+                              credentials=initdir / "credentials.yml")
             init.load_seconds = rasa.ready_after
             print(f"    ready after {init.load_seconds:.1f}s", flush=True)
             bench_bot(init, procs, "rasa", f"{rasa.url}/webhooks/rest/webhook", levels, args.seconds,

@@ -27,8 +27,8 @@ What it does, all on 127.0.0.1 and free ports, bounded by --timeout (default 20 
 
 Prints a summary; exit status 0 only if every check passed. Stops every process it started and
 drops the database even on failure or Ctrl-C. `--stock-store` / `--stock-lock` run Rasa's own
-`type: SQL` tracker store / `type: redis` lock store instead of deploy/tracker_store.py /
-deploy/lock_store.py, to show what those lose (a turn after a database restart; one of two
+`type: SQL` tracker store / `type: redis` lock store instead of cramp_ops/tracker_store.py /
+cramp_ops/lock_store.py, to show what those lose (a turn after a database restart; one of two
 simultaneous turns).
 """
 from __future__ import annotations
@@ -50,13 +50,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Dict, List, Optional, Sequence
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "tests"))
+import requests
 
-import requests  # noqa: E402
-
-from support.cluster import ProcessSet, stop_on_time_limit_or_signal  # noqa: E402
-from support.conversations import FOLLOW_UP, Turn, check_topic, cramp_conversation  # noqa: E402
+from cramp_harness.conversations import FOLLOW_UP, Turn, check_topic, cramp_conversation
+from cramp_harness.nginx import start_nginx
+from cramp_harness.processes import Supervisor, stop_on_time_limit_or_signal, wait_until
+from cramp_harness.servers import ROOT, start_actions, start_rasa
 
 TOKEN = "cluster-" + secrets.token_hex(8)
 
@@ -242,9 +241,9 @@ def main() -> int:
                         help="conversations that get two messages at the same instant")
     parser.add_argument("--no-db-restart", action="store_true", help="do not restart PostgreSQL")
     parser.add_argument("--stock-store", action="store_true",
-                        help="Rasa's own SQL tracker store instead of deploy/tracker_store.py")
+                        help="Rasa's own SQL tracker store instead of cramp_ops/tracker_store.py")
     parser.add_argument("--stock-lock", action="store_true",
-                        help="Rasa's own Redis lock store instead of deploy/lock_store.py")
+                        help="Rasa's own Redis lock store instead of cramp_ops/lock_store.py")
     parser.add_argument("--skip-services", action="store_true", help="do not run scripts/services.sh")
     parser.add_argument("--keep-db", action="store_true", help="keep the test database")
     parser.add_argument("--redis-db", type=int, default=1)
@@ -255,7 +254,7 @@ def main() -> int:
     started = time.monotonic()
     workdir = args.workdir or Path(tempfile.mkdtemp(prefix="cluster-test-"))
     workdir.mkdir(parents=True, exist_ok=True)
-    procs = ProcessSet(workdir)
+    procs = Supervisor(workdir)
     db = f"cramps_ct_{uuid.uuid4().hex[:8]}"
     db_password = secrets.token_hex(16)
     db_created = False
@@ -293,27 +292,26 @@ def main() -> int:
         if args.stock_store or args.stock_lock:
             text = endpoints.read_text()
             if args.stock_store:
-                text = re.sub(r"type: deploy\.tracker_store\.\w+", "type: SQL", text)
+                text = re.sub(r"type: cramp_ops\.tracker_store\.\w+", "type: SQL", text)
             if args.stock_lock:
-                text = re.sub(r"type: deploy\.lock_store\.\w+", "type: redis", text)
+                text = re.sub(r"type: cramp_ops\.lock_store\.\w+", "type: redis", text)
             endpoints = workdir / "endpoints.stock.yml"
             endpoints.write_text(text)
         procs.env.update({"DB_HOST": "127.0.0.1", "DB_PORT": cluster["port"], "DB_NAME": db,
                           "DB_USER": db, "DB_PASSWORD": db_password, "REDIS_HOST": "127.0.0.1",
                           "REDIS_PORT": "6379", "REDIS_DB": str(args.redis_db), "REDIS_PASSWORD": ""})
         print("==> starting the action server", flush=True)
-        actions = procs.start_actions()
+        actions = start_actions(procs)
         procs.env["ACTION_ENDPOINT_URL"] = f"{actions.url}/webhook"
         print(f"==> starting {args.replicas} Rasa replicas ({endpoints.relative_to(ROOT) if endpoints.is_relative_to(ROOT) else endpoints.name}"
               f"{', Rasa stock SQL store' if args.stock_store else ''}"
               f"{', Rasa stock Redis lock' if args.stock_lock else ''}); loading the model", flush=True)
-        with cf.ThreadPoolExecutor(args.replicas) as pool:
-            replicas = list(pool.map(
-                lambda i: procs.start_rasa(f"rasa{i + 1}", endpoints, token=TOKEN),
-                range(args.replicas)))
+        replicas = [start_rasa(procs, f"rasa{i + 1}", endpoints, token=TOKEN, wait=False)
+                    for i in range(args.replicas)]  # the models load at the same time
         for replica in replicas:
+            procs.wait_ready(replica)
             print(f"    {replica.name} on {replica.url}, ready after {replica.ready_after:.0f}s")
-        nginx = procs.start_nginx("nginx", [r.port for r in replicas])
+        nginx = start_nginx(procs, "nginx", [r.port for r in replicas])
         print(f"==> nginx on {nginx.url} (REST round robin, socket.io ip_hash)", flush=True)
         client = Cluster(nginx.url, {f"127.0.0.1:{r.port}": r.url for r in replicas})
 
@@ -346,7 +344,9 @@ def main() -> int:
         print(f"==> phase 2: {len(concurrent)} conversations, {args.concurrency} at a time", flush=True)
         if concurrent and not args.no_db_restart:
             def restart_under_load() -> None:
-                time.sleep(2.0)
+                # a turn answered per worker: every one of them has a conversation in flight
+                wait_until(lambda: sum(len(c.results) for c in concurrent)
+                           >= min(args.concurrency, len(concurrent)), 300, "phase 2 under way")
                 seconds = restart_postgres(cluster)
                 restarts.append(f"while phase 2 ran ({args.concurrency} conversations in flight), {seconds:.1f}s")
                 print(f"    PostgreSQL restarted {restarts[-1]}", flush=True)
@@ -407,8 +407,11 @@ def main() -> int:
                     f"{r.replica or '?'} HTTP {r.status or r.error}" for r in bad))
             else:
                 hostile_ok += 1
-        time.sleep(2.0)
-        dead = [r.name for r in replicas if r.process.poll() is not None]
+        try:  # a store that gives up on such input exits the replica just after it answered
+            wait_until(lambda: not all(r.alive() for r in replicas), 2.0, "a replica exiting")
+        except TimeoutError:
+            pass  # all alive: what should happen
+        dead = [r.name for r in replicas if not r.alive()]
         if dead:
             failures.append(f"replicas died during phase 4: {dead} (see their logs)")
         after = Conversation(f"ct-{run_id}-after", [])

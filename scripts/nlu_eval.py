@@ -15,6 +15,8 @@ from typing import List, Tuple
 
 from sklearn.metrics import accuracy_score, confusion_matrix, f1_score, precision_recall_fscore_support
 
+from cramp_ops.launcher import quiet_third_party_deprecations
+
 
 def load_examples(folder: Path) -> List[Tuple[str, str]]:
     from rasa.shared.nlu.training_data.loading import load_data
@@ -72,6 +74,7 @@ def main() -> int:
     parser.add_argument("--min-accuracy", type=float, default=0.0)
     parser.add_argument("--min-macro-f1", type=float, default=0.0)
     args = parser.parse_args()
+    quiet_third_party_deprecations()
     logging.disable(logging.WARNING)
 
     examples = load_examples(args.data)

@@ -2,6 +2,7 @@
 # Start the action server and the chat page, then Rasa (REST + socket.io, SQLite tracker store)
 # in the foreground.
 #   RASA_PORT (5005)  ACTIONS_PORT (5055)  WEB_PORT (8080)
+#   ACTIONS_HOST (127.0.0.1; the action server has no authentication: 0.0.0.0 only in a container)
 #   RASA_ENABLE_API=1 with RASA_API_TOKEN=... turns on Rasa's HTTP API (off by default)
 #   --shell           chat in the terminal instead of serving channels
 set -euo pipefail
@@ -9,6 +10,7 @@ cd "$(dirname "$0")/.."
 BIN=.venv/bin
 RASA_PORT="${RASA_PORT:-5005}"
 ACTIONS_PORT="${ACTIONS_PORT:-5055}"
+ACTIONS_HOST="${ACTIONS_HOST:-127.0.0.1}"
 WEB_PORT="${WEB_PORT:-8080}"
 # the chat page's origin may open a socket to Rasa (channels/socketio.py reads this)
 export CHAT_ALLOWED_ORIGINS="${CHAT_ALLOWED_ORIGINS:-http://127.0.0.1:${WEB_PORT},http://localhost:${WEB_PORT}}"
@@ -23,8 +25,10 @@ cleanup() {
 }
 trap cleanup EXIT INT TERM
 
-echo "==> starting the action server on 127.0.0.1:${ACTIONS_PORT}"
-"$BIN/rasa" run actions --port "$ACTIONS_PORT" --actions actions > var/actions.log 2>&1 &
+# cramp-actions / cramp-rasa are rasa_sdk's and Rasa's own command lines with a quiet start
+# (cramp_ops/launcher.py); rasa_sdk reads its listening address from SANIC_HOST
+echo "==> starting the action server on ${ACTIONS_HOST}:${ACTIONS_PORT}"
+SANIC_HOST="$ACTIONS_HOST" "$BIN/cramp-actions" --port "$ACTIONS_PORT" --actions actions > var/actions.log 2>&1 &
 ACTIONS_PID=$!
 for _ in $(seq 1 120); do
   curl -fsS "http://127.0.0.1:${ACTIONS_PORT}/health" >/dev/null 2>&1 && break
@@ -35,7 +39,8 @@ echo "    action server up (log: var/actions.log)"
 
 if [ "${1:-}" = "--shell" ]; then
   echo "==> starting rasa shell (type /stop to quit)"
-  "$BIN/rasa" shell --model "$MODEL" --endpoints endpoints.yml
+  "$BIN/cramp-rasa" shell --model "$MODEL" --endpoints endpoints.yml --interface 127.0.0.1 \
+    --port "$RASA_PORT"
   exit 0
 fi
 
@@ -56,5 +61,5 @@ cat <<MSG
     socket.io: http://127.0.0.1:${RASA_PORT}/socket.io
     tracker store: var/tracker.db (SQLite)      stop with Ctrl-C
 MSG
-exec "$BIN/rasa" run --model "$MODEL" --endpoints endpoints.yml --credentials credentials.yml \
+exec "$BIN/cramp-rasa" run --model "$MODEL" --endpoints endpoints.yml --credentials credentials.yml \
   --port "$RASA_PORT" --interface 127.0.0.1 "${api_args[@]}"

@@ -3,7 +3,9 @@
     .venv/bin/python scripts/triage_eval.py tests/data/triage_cases.yml tests/data/triage_holdout.yml
 
 Each case has `tier` (and optionally `allowed`), or the evaluation set's `urgency` list.
-Under-triage (a tier below every allowed one) is the error that must not happen.
+Under-triage (a tier below every allowed one) is the error that must not happen. The detector is
+the production one (`cramp_nlu.factory.shared_detector`: the same terms, lookup tables and input form
+as the NLU component and the action server).
 """
 from __future__ import annotations
 
@@ -14,17 +16,11 @@ from collections import Counter
 from pathlib import Path
 from typing import Dict, List
 
-import spacy
 import yaml
 
-from cramp_nlu.red_flags import RedFlagDetector, tier_rank
-
-
-def medication_lookup(nlu_file: Path) -> List[str]:
-    from rasa.shared.nlu.training_data.loading import load_data
-
-    tables = load_data(str(nlu_file)).lookup_tables
-    return [e for t in tables if t["name"] == "medication" for e in t["elements"]]
+from cramp_nlu.factory import shared_detector
+from cramp_nlu.red_flags import RedFlagDetector
+from cramp_nlu.terms import tier_rank
 
 
 def allowed_tiers(case: Dict) -> List[str]:
@@ -64,11 +60,9 @@ def score(detector: RedFlagDetector, path: Path) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("corpora", nargs="+", type=Path)
-    parser.add_argument("--lookup", type=Path, default=Path("data/nlu/entities.yml"))
     args = parser.parse_args()
     logging.disable(logging.WARNING)
-    detector = RedFlagDetector(spacy.load("en_cramps"),
-                               extra_vocab={"medicine_generic": medication_lookup(args.lookup)})
+    detector = shared_detector()  # the configuration production runs
     for path in args.corpora:
         score(detector, path)
 

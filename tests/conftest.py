@@ -1,4 +1,5 @@
-"""Shared fixtures: real rasa_sdk trackers and dispatchers for running the custom actions in-process.
+"""Shared fixtures: real rasa_sdk trackers and dispatchers for running the custom actions
+in-process, and the real servers the integration tests share (see "integration tests" below).
 
 `make_tracker(...)` builds a `rasa_sdk.Tracker` the way the action server receives one from Rasa:
 a `latest_message` parse (text, intent, entities, intent_ranking and, when the NLU pipeline ran,
@@ -7,12 +8,15 @@ the red-flag component's `triage`), the slots, and the session's events as plain
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Dict, Iterable, List, Optional
+from typing import Any, Dict, Iterable, Iterator, List, Optional
 
 import pytest
 import yaml
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
+
+from cramp_harness.servers import Servers
+from cramp_harness.standins import CHANNEL_VARS, Platforms
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DOMAIN_FILE = PROJECT_ROOT / "domain.yml"
@@ -98,3 +102,82 @@ def domain() -> Dict[str, Any]:
     """domain.yml parsed into the dict the action server passes to `Action.run`."""
     with open(DOMAIN_FILE, encoding="utf-8") as handle:
         return yaml.safe_load(handle)
+
+
+# ---- integration tests: real servers, shared per pytest session ---------------------------------
+# One set per distinct set-up; tests use their own sender IDs, so sharing a set is safe. A set is
+# started only if a selected test uses it, and all the selected ones load their models at once.
+#   servers                  action server + Rasa (project credentials: REST, socket.io, Telegram,
+#                            Slack, Twilio against local stand-ins), INFO logs, the chat page
+#   restartable_servers      Rasa on its own SQLite file, restarted by tests (same action server)
+#   servers_without_actions  Rasa whose action server is down
+# (in the last two the messaging channels have no secrets, so they are disabled)
+SERVER_SETS = ("servers", "restartable_servers", "servers_without_actions")
+
+
+@pytest.fixture(scope="session")
+def platforms() -> Iterator[Platforms]:
+    """Telegram, Slack and Twilio stand-ins on loopback (they must be up before Rasa starts)."""
+    running = Platforms().start()
+    yield running
+    running.stop()
+
+
+@pytest.fixture(scope="session")
+def server_sets(request, tmp_path_factory, platforms) -> Iterator[Dict[str, Servers]]:
+    """Every set the selected tests use, spawned together; each set's fixture waits for its own."""
+    wanted = {name for item in request.session.items for name in item.fixturenames
+              if name in SERVER_SETS}
+    root = tmp_path_factory.mktemp("servers")
+    no_channels = {name: "" for name in CHANNEL_VARS}  # never the developer's real secrets
+    sets: Dict[str, Servers] = {}
+    try:
+        if wanted & {"servers", "restartable_servers"}:
+            sets["servers"] = Servers(root / "default", env=platforms.env(), page=True)
+            sets["servers"].start_actions(wait=False)
+            if "servers" in wanted:
+                sets["servers"].start_rasa(wait=False)
+        if "restartable_servers" in wanted:
+            sets["restartable_servers"] = Servers(root / "restartable", page=True, env=no_channels,
+                                                  actions_port=sets["servers"].actions_port)
+            sets["restartable_servers"].start_rasa(wait=False)
+        if "servers_without_actions" in wanted:
+            sets["servers_without_actions"] = Servers(root / "without-actions", page=True,
+                                                      env=no_channels)
+            sets["servers_without_actions"].start_rasa(wait=False)
+        yield sets
+    finally:
+        for running in sets.values():
+            running.stop()
+
+
+@pytest.fixture(scope="session")
+def servers(server_sets) -> Servers:
+    server_sets["servers"].wait_ready()
+    return server_sets["servers"]
+
+
+@pytest.fixture(scope="session")
+def restartable_servers(server_sets) -> Servers:
+    shared = server_sets["servers"].procs
+    shared.wait_ready(shared["actions"])  # its action server is the default set's
+    server_sets["restartable_servers"].wait_ready()
+    return server_sets["restartable_servers"]
+
+
+@pytest.fixture(scope="session")
+def servers_without_actions(server_sets) -> Servers:
+    server_sets["servers_without_actions"].wait_ready()
+    return server_sets["servers_without_actions"]
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    """A failed integration test shows the end of its servers' logs."""
+    outcome = yield
+    report = outcome.get_result()
+    if report.failed and call.when != "teardown":
+        for value in getattr(item, "funcargs", {}).values():
+            if isinstance(value, Servers):
+                for name, tail in value.tails().items():
+                    report.sections.append((f"{value.workdir.name}/{name}.log (end)", tail))

@@ -5,14 +5,12 @@ import asyncio
 from typing import Any, Dict, List, Tuple
 
 import pytest
-from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.answers import ActionAnswerTopic, ActionTellMore
 from actions.fallback import ActionSuggestTopics
-from actions.triage import ActionTriage
+from actions.conversation import ActionSmallTalk, ActionStartOver
 from actions.knowledge import knowledge
-from actions.triage import HEADLINES, detector
 
 KB = knowledge()
 
@@ -41,10 +39,10 @@ def payloads(message) -> List[str]:
 
 
 def test_actions_have_the_domain_names(domain):
-    names = [ActionTriage().name(), ActionAnswerTopic().name(), ActionTellMore().name(),
-             ActionSuggestTopics().name()]
-    assert names == ["action_triage", "action_answer_topic", "action_tell_more",
-                     "action_suggest_topics"]
+    names = [ActionAnswerTopic().name(), ActionTellMore().name(), ActionSuggestTopics().name(),
+             ActionSmallTalk().name(), ActionStartOver().name()]
+    assert names == ["action_answer_topic", "action_tell_more", "action_suggest_topics",
+                     "action_small_talk", "action_start_over"]
     assert set(names) <= set(domain["actions"])
     assert "utter_help" in domain["responses"] and "utter_rephrase" in domain["responses"]
 
@@ -55,9 +53,9 @@ def test_actions_have_the_domain_names(domain):
 def test_answer_states_the_topic_and_names_its_section(make_tracker, domain, topic_id):
     topic = KB[topic_id]
     events, messages = run(ActionAnswerTopic(), make_tracker("question", f"ask_{topic_id}"), domain)
-    assert events == [SlotSet("topic", topic_id)]
+    assert slot_sets(events) == {"urgency": "none", "topic": topic_id}
     assert len(messages) == 1
-    text = messages[0]["text"]
+    text = messages[-1]["text"]
     assert topic.answer in text
     assert f"(From the article's section \u201c{topic.section}\u201d.)" in text
     assert text.index(topic.answer) < text.index(topic.section)
@@ -65,34 +63,34 @@ def test_answer_states_the_topic_and_names_its_section(make_tracker, domain, top
 
 def test_answer_buttons_offer_more_and_two_related_topics(make_tracker, domain):
     _, messages = run(ActionAnswerTopic(), make_tracker("why at night?", "ask_cause_night"), domain)
-    buttons = messages[0]["buttons"]
+    buttons = messages[-1]["buttons"]
     assert buttons[0] == {"title": "Tell me more", "payload": "/tell_more"}
-    assert payloads(messages[0])[1:] == ["/ask_treat_night", "/ask_cause_dehydration"]
+    assert payloads(messages[-1])[1:] == ["/ask_treat_night", "/ask_cause_dehydration"]
     assert buttons[1]["title"] == KB["treat_night"].title
 
 
 def test_answer_without_details_offers_no_tell_me_more(make_tracker, domain):
     assert not KB["treatment"].details
     _, messages = run(ActionAnswerTopic(), make_tracker("how to treat?", "ask_treatment"), domain)
-    assert "/tell_more" not in payloads(messages[0])
-    assert payloads(messages[0]) == [f"/ask_{r}" for r in KB["treatment"].related[:2]]
+    assert "/tell_more" not in payloads(messages[-1])
+    assert payloads(messages[-1]) == [f"/ask_{r}" for r in KB["treatment"].related[:2]]
 
 
 @pytest.mark.parametrize("topic_id", sorted(KB.topics))
 def test_answer_buttons_are_valid_intents(make_tracker, domain, topic_id):
     _, messages = run(ActionAnswerTopic(), make_tracker("q", f"ask_{topic_id}"), domain)
-    for payload in payloads(messages[0]):
+    for payload in payloads(messages[-1]):
         assert payload.lstrip("/") in domain["intents"]
-    assert len(messages[0]["buttons"]) <= 3
+    assert len(messages[-1]["buttons"]) <= 3
 
 
 def test_general_question_with_an_entity_answers_the_specific_cause(make_tracker, domain):
     tracker = make_tracker("what causes cramps in pregnancy?", "ask_causes",
                            entities=[{"entity": "condition", "value": "pregnancy"}])
     events, messages = run(ActionAnswerTopic(), tracker, domain)
-    assert slot_sets(events) == {"topic": "cause_pregnancy"}
-    assert "baby" in messages[0]["text"]
-    assert "7) Pregnancy" in messages[0]["text"]
+    assert slot_sets(events)["topic"] == "cause_pregnancy"
+    assert "baby" in messages[-1]["text"]
+    assert "7) Pregnancy" in messages[-1]["text"]
 
 
 @pytest.mark.parametrize("value, use", [
@@ -108,8 +106,8 @@ def test_named_medicine_is_named_in_the_answer(make_tracker, domain, value, use)
     tracker = make_tracker(f"can {value} cause cramps?", "ask_cause_medication",
                            entities=[medication(value)])
     events, messages = run(ActionAnswerTopic(), tracker, domain)
-    text = messages[0]["text"]
-    assert slot_sets(events) == {"topic": "cause_medication"}
+    text = messages[-1]["text"]
+    assert slot_sets(events)["topic"] == "cause_medication"
     assert f"{value.lower().capitalize()}: the article names it" in text
     assert use in text
     assert "does not name" not in text
@@ -121,25 +119,25 @@ def test_general_causes_question_about_a_medicine_names_it(make_tracker, domain)
     tracker = make_tracker("can lasix give me cramps", "ask_causes",
                            entities=[medication("furosemide")])
     events, messages = run(ActionAnswerTopic(), tracker, domain)
-    assert slot_sets(events) == {"topic": "cause_medication"}
-    assert "Furosemide: the article names it" in messages[0]["text"]
+    assert slot_sets(events)["topic"] == "cause_medication"
+    assert "Furosemide: the article names it" in messages[-1]["text"]
 
 
 def test_gabapentin_is_named_in_the_treatment_answer(make_tracker, domain):
     tracker = make_tracker("does gabapentin help?", "ask_treat_medication",
                            entities=[medication("gabapentin")])
     events, messages = run(ActionAnswerTopic(), tracker, domain)
-    assert slot_sets(events) == {"topic": "treat_medication"}
-    assert "Gabapentin: the article names it" in messages[0]["text"]
-    assert "anticonvulsant" in messages[0]["text"]
+    assert slot_sets(events)["topic"] == "treat_medication"
+    assert "Gabapentin: the article names it" in messages[-1]["text"]
+    assert "anticonvulsant" in messages[-1]["text"]
 
 
 def test_unknown_medicine_is_said_not_to_be_named(make_tracker, domain):
     tracker = make_tracker("does metformin cause cramps?", "ask_cause_medication",
                            entities=[medication("metformin")])
     events, messages = run(ActionAnswerTopic(), tracker, domain)
-    text = messages[0]["text"]
-    assert slot_sets(events) == {"topic": "cause_medication"}
+    text = messages[-1]["text"]
+    assert slot_sets(events)["topic"] == "cause_medication"
     assert "The article does not name metformin" in text
     assert "100" in text and "provider" in text
     assert "the article names it" not in text
@@ -149,7 +147,7 @@ def test_known_and_unknown_medicines_together(make_tracker, domain):
     tracker = make_tracker("statins and metformin?", "ask_cause_medication",
                            entities=[medication("statin"), medication("metformin")])
     _, messages = run(ActionAnswerTopic(), tracker, domain)
-    text = messages[0]["text"]
+    text = messages[-1]["text"]
     assert "Statin: the article names it" in text
     assert "does not name metformin" in text
 
@@ -158,38 +156,38 @@ def test_repeated_medicine_is_noted_once(make_tracker, domain):
     tracker = make_tracker("lasix, furosemide", "ask_cause_medication",
                            entities=[medication("furosemide"), medication("furosemide")])
     _, messages = run(ActionAnswerTopic(), tracker, domain)
-    assert messages[0]["text"].count("Furosemide: the article names it") == 1
+    assert messages[-1]["text"].count("Furosemide: the article names it") == 1
 
 
 def test_medicine_note_only_on_medicine_topics(make_tracker, domain):
     tracker = make_tracker("night cramps on statins", "ask_cause_night",
                            entities=[medication("statin")])
     events, messages = run(ActionAnswerTopic(), tracker, domain)
-    assert slot_sets(events) == {"topic": "cause_night"}
-    assert "the article names it" not in messages[0]["text"]
-    assert "does not name" not in messages[0]["text"]
+    assert slot_sets(events)["topic"] == "cause_night"
+    assert "the article names it" not in messages[-1]["text"]
+    assert "does not name" not in messages[-1]["text"]
 
 
 def test_non_medication_entities_are_not_treated_as_medicines(make_tracker, domain):
     tracker = make_tracker("pills?", "ask_cause_medication",
                            entities=[{"entity": "condition", "value": "pregnancy"}])
     _, messages = run(ActionAnswerTopic(), tracker, domain)
-    assert "does not name" not in messages[0]["text"]
-    assert messages[0]["text"].startswith(KB["cause_medication"].answer)
+    assert "does not name" not in messages[-1]["text"]
+    assert messages[-1]["text"].startswith(KB["cause_medication"].answer)
 
 
 def test_followup_after_a_cause_answers_its_treatment(make_tracker, domain):
     tracker = make_tracker("how do I treat that?", "ask_followup_treatment",
                            events=[slot("topic", "cause_night"), slot("topic", None)])
     events, messages = run(ActionAnswerTopic(), tracker, domain)
-    assert slot_sets(events) == {"topic": "treat_night"}
-    assert "dorsiflexion night splint" in messages[0]["text"]
+    assert slot_sets(events)["topic"] == "treat_night"
+    assert "dorsiflexion night splint" in messages[-1]["text"]
 
 
 def test_followup_with_no_previous_topic_answers_general_treatment(make_tracker, domain):
     tracker = make_tracker("how do I treat it?", "ask_followup_treatment")
     events, _ = run(ActionAnswerTopic(), tracker, domain)
-    assert slot_sets(events) == {"topic": "treatment"}
+    assert slot_sets(events)["topic"] == "treatment"
 
 
 def test_followup_ignores_topics_of_an_earlier_session(make_tracker, domain):
@@ -197,7 +195,7 @@ def test_followup_ignores_topics_of_an_earlier_session(make_tracker, domain):
                            events=[slot("topic", "cause_pregnancy"),
                                    {"event": "session_started", "timestamp": None}])
     events, _ = run(ActionAnswerTopic(), tracker, domain)
-    assert slot_sets(events) == {"topic": "treatment"}
+    assert slot_sets(events)["topic"] == "treatment"
 
 
 def test_reported_symptoms_with_urgency_answer_see_doctor(make_tracker, domain):
@@ -206,8 +204,8 @@ def test_reported_symptoms_with_urgency_answer_see_doctor(make_tracker, domain):
                            intent_ranking=[{"name": "report_symptoms", "confidence": 0.9},
                                            {"name": "ask_cause_night", "confidence": 0.05}])
     events, messages = run(ActionAnswerTopic(), tracker, domain)
-    assert slot_sets(events) == {"topic": "see_doctor"}
-    assert KB["see_doctor"].answer in messages[0]["text"]
+    assert slot_sets(events)["topic"] == "see_doctor"
+    assert KB["see_doctor"].answer in messages[-1]["text"]
 
 
 def test_reported_symptoms_without_urgency_answer_the_closest_question(make_tracker, domain):
@@ -215,13 +213,13 @@ def test_reported_symptoms_without_urgency_answer_the_closest_question(make_trac
                            intent_ranking=[{"name": "report_symptoms", "confidence": 0.7},
                                            {"name": "ask_cause_night", "confidence": 0.2}])
     events, _ = run(ActionAnswerTopic(), tracker, domain)
-    assert slot_sets(events) == {"topic": "cause_night"}
+    assert slot_sets(events)["topic"] == "cause_night"
 
 
 @pytest.mark.parametrize("intent", ["greet", "tell_more", "nlu_fallback", None])
 def test_no_knowledge_question_gives_help(make_tracker, domain, intent):
     events, messages = run(ActionAnswerTopic(), make_tracker("hmm", intent), domain)
-    assert events == [SlotSet("topic", None)]
+    assert slot_sets(events) == {"urgency": "none", "topic": None}
     assert [m["response"] for m in messages] == ["utter_help"]
 
 
@@ -232,13 +230,13 @@ def test_tell_more_gives_the_details_of_the_last_topic(make_tracker, domain):
                            events=[slot("topic", "cause_night"), slot("urgency", "none"),
                                    slot("topic", None)])
     events, messages = run(ActionTellMore(), tracker, domain)
-    assert slot_sets(events) == {"topic": "cause_night"}
-    text = messages[0]["text"]
+    assert slot_sets(events)["topic"] == "cause_night"
+    text = messages[-1]["text"]
     for detail in KB["cause_night"].details:
         assert f"\u2022 {detail}" in text
     assert KB["cause_night"].answer not in text
     assert "8) Nocturnal Cramps" in text
-    assert payloads(messages[0]) == [f"/ask_{r}" for r in KB["cause_night"].related]
+    assert payloads(messages[-1]) == [f"/ask_{r}" for r in KB["cause_night"].related]
 
 
 def test_tell_more_follows_the_latest_topic(make_tracker, domain):
@@ -246,23 +244,23 @@ def test_tell_more_follows_the_latest_topic(make_tracker, domain):
                            events=[slot("topic", "cause_night"), slot("topic", None),
                                    slot("topic", "cause_electrolytes"), slot("topic", None)])
     events, messages = run(ActionTellMore(), tracker, domain)
-    assert slot_sets(events) == {"topic": "cause_electrolytes"}
-    assert "hypokalaemia" in messages[0]["text"]
-    assert "Magnesium" in messages[0]["text"]
+    assert slot_sets(events)["topic"] == "cause_electrolytes"
+    assert "hypokalaemia" in messages[-1]["text"]
+    assert "Magnesium" in messages[-1]["text"]
 
 
 def test_tell_more_offers_all_related_topics(make_tracker, domain):
     tracker = make_tracker("more", "tell_more", events=[slot("topic", "causes")])
     _, messages = run(ActionTellMore(), tracker, domain)
-    assert len(messages[0]["buttons"]) == 8  # every cause, not just the first two
+    assert len(messages[-1]["buttons"]) == 8  # every cause, not just the first two
 
 
 def test_tell_more_on_a_topic_without_details(make_tracker, domain):
     tracker = make_tracker("more", "tell_more", events=[slot("topic", "treatment")])
     events, messages = run(ActionTellMore(), tracker, domain)
-    assert slot_sets(events) == {"topic": "treatment"}
-    assert messages[0]["text"].startswith("That is all the article says on treating and preventing")
-    assert payloads(messages[0]) == [f"/ask_{r}" for r in KB["treatment"].related]
+    assert slot_sets(events)["topic"] == "treatment"
+    assert messages[-1]["text"].startswith("That is all the article says on treating and preventing")
+    assert payloads(messages[-1]) == [f"/ask_{r}" for r in KB["treatment"].related]
 
 
 @pytest.mark.parametrize("events", [
@@ -273,7 +271,7 @@ def test_tell_more_on_a_topic_without_details(make_tracker, domain):
 def test_tell_more_without_a_topic_gives_help(make_tracker, domain, events):
     events_out, messages = run(ActionTellMore(), make_tracker("more", "tell_more", events=events),
                                domain)
-    assert events_out == [SlotSet("topic", None)]
+    assert slot_sets(events_out) == {"urgency": "none", "topic": None}
     assert [m["response"] for m in messages] == ["utter_help"]
 
 
@@ -289,13 +287,13 @@ def test_fallback_offers_three_closest_topics_and_all_topics(make_tracker, domai
                {"name": "ask_see_doctor", "confidence": 0.01}]
     tracker = make_tracker("blah cramps zzz", "nlu_fallback", intent_ranking=ranking)
     events, messages = run(ActionSuggestTopics(), tracker, domain)
-    assert events == [SlotSet("topic", None)]
+    assert slot_sets(events) == {"urgency": "none", "topic": None}
     assert len(messages) == 1
-    assert messages[0]["response"] == "utter_rephrase"
-    assert payloads(messages[0]) == ["/ask_cause_night", "/ask_treat_night", "/ask_magnesium",
+    assert messages[-1]["response"] == "utter_rephrase"
+    assert payloads(messages[-1]) == ["/ask_cause_night", "/ask_treat_night", "/ask_magnesium",
                                      "/help"]
-    assert messages[0]["buttons"][-1] == {"title": "Show all topics", "payload": "/help"}
-    assert messages[0]["buttons"][0]["title"] == KB["cause_night"].title
+    assert messages[-1]["buttons"][-1] == {"title": "Show all topics", "payload": "/help"}
+    assert messages[-1]["buttons"][0]["title"] == KB["cause_night"].title
 
 
 def test_fallback_with_fewer_candidates(make_tracker, domain):
@@ -305,7 +303,7 @@ def test_fallback_with_fewer_candidates(make_tracker, domain):
                {"name": "thank", "confidence": 0.05}]
     tracker = make_tracker("???", "nlu_fallback", intent_ranking=ranking)
     _, messages = run(ActionSuggestTopics(), tracker, domain)
-    assert payloads(messages[0]) == ["/ask_definition", "/help"]
+    assert payloads(messages[-1]) == ["/ask_definition", "/help"]
 
 
 def test_fallback_without_knowledge_candidates_still_offers_all_topics(make_tracker, domain):
@@ -313,148 +311,4 @@ def test_fallback_without_knowledge_candidates_still_offers_all_topics(make_trac
                            intent_ranking=[{"name": "nlu_fallback", "confidence": 0.9},
                                            {"name": "greet", "confidence": 0.1}])
     _, messages = run(ActionSuggestTopics(), tracker, domain)
-    assert messages[0]["buttons"] == [{"title": "Show all topics", "payload": "/help"}]
-
-
-# ---------------------------------------------------------------- ActionTriage
-
-def test_triage_from_nlu_sets_urgency_and_escalates_emergency(make_tracker, domain):
-    tracker = make_tracker("my chest hurts and my calf is swollen", "report_symptoms",
-                           triage={"tier": "emergency", "reasons": ["chest_pain"], "findings": []})
-    events, messages = run(ActionTriage(), tracker, domain)
-    assert slot_sets(events) == {"urgency": "emergency", "topic": None}
-    assert len(messages) == 1
-    text = messages[0]["text"]
-    assert text.startswith(HEADLINES["emergency"])
-    assert "911" in text
-    assert f"Why: {detector().why['chest_pain']}" in text
-
-
-@pytest.mark.parametrize("tier, reason, expected", [
-    ("urgent", "pain_at_rest", "today"),
-    ("see_doctor", "swelling", "foot and ankle specialist"),
-])
-def test_triage_lower_tiers(make_tracker, domain, tier, reason, expected):
-    tracker = make_tracker("...", "report_symptoms",
-                           triage={"tier": tier, "reasons": [reason], "findings": []})
-    events, messages = run(ActionTriage(), tracker, domain)
-    assert slot_sets(events) == {"urgency": tier, "topic": None}
-    text = messages[0]["text"]
-    assert text.startswith(HEADLINES[tier])
-    assert expected in text
-    assert "911" not in text
-    assert f"Why: {detector().why[reason]}" in text
-
-
-def test_triage_without_a_known_reason_has_no_why_line(make_tracker, domain):
-    tracker = make_tracker("...", "report_symptoms",
-                           triage={"tier": "urgent", "reasons": [], "findings": []})
-    _, messages = run(ActionTriage(), tracker, domain)
-    assert "Why:" not in messages[0]["text"]
-    assert messages[0]["text"].startswith(HEADLINES["urgent"])
-
-
-def test_triage_none_is_silent(make_tracker, domain):
-    tracker = make_tracker("what is a cramp?", "ask_definition",
-                           triage={"tier": "none", "reasons": [], "findings": []})
-    events, messages = run(ActionTriage(), tracker, domain)
-    assert slot_sets(events) == {"urgency": "none", "topic": None}
-    assert messages == []
-
-
-def test_triage_trusts_the_nlu_verdict(make_tracker, domain):
-    # the component's verdict wins over the text (the detector is not run again)
-    tracker = make_tracker("my chest hurts and I can't breathe", "report_symptoms",
-                           triage={"tier": "none", "reasons": [], "findings": []})
-    events, messages = run(ActionTriage(), tracker, domain)
-    assert slot_sets(events)["urgency"] == "none"
-    assert messages == []
-
-
-def test_message_that_skipped_nlu_is_triaged_by_the_action(make_tracker, domain):
-    tracker = make_tracker("/ask_magnesium my chest hurts and I can't breathe", "ask_magnesium")
-    assert "triage" not in tracker.latest_message
-    events, messages = run(ActionTriage(), tracker, domain)
-    assert slot_sets(events) == {"urgency": "emergency", "topic": None}
-    assert len(messages) == 1
-    assert messages[0]["text"].startswith(HEADLINES["emergency"])
-    assert "911" in messages[0]["text"]
-
-
-@pytest.mark.parametrize("triage", [None, {}, {"tier": ""}, "emergency"])
-def test_missing_or_unusable_verdict_is_recomputed(make_tracker, domain, triage):
-    tracker = make_tracker("/ask_treat_night my foot went cold and blue", "ask_treat_night",
-                           triage=triage)
-    events, messages = run(ActionTriage(), tracker, domain)
-    assert slot_sets(events)["urgency"] == "emergency"
-    assert "911" in messages[0]["text"]
-
-
-def test_calm_message_that_skipped_nlu_is_not_escalated(make_tracker, domain):
-    tracker = make_tracker("/ask_magnesium", "ask_magnesium")
-    events, messages = run(ActionTriage(), tracker, domain)
-    assert slot_sets(events) == {"urgency": "none", "topic": None}
-    assert messages == []
-
-
-@pytest.mark.parametrize("earlier", ["emergency", "urgent"])
-def test_calm_message_after_an_escalation_gets_a_reminder(make_tracker, domain, earlier):
-    tracker = make_tracker("ok, what about magnesium?", "ask_magnesium",
-                           triage={"tier": "none", "reasons": [], "findings": []},
-                           events=[slot("urgency", earlier), slot("topic", None),
-                                   slot("topic", "see_doctor"), slot("urgency", "none"),
-                                   slot("topic", None)])
-    events, messages = run(ActionTriage(), tracker, domain)
-    assert slot_sets(events) == {"urgency": "none", "topic": None}
-    assert len(messages) == 1
-    text = messages[0]["text"]
-    assert "earlier still needs attention" in text
-    assert detector().tier_actions[earlier] in text
-    assert ("911" in text) == (earlier == "emergency")
-
-
-def test_reminder_without_nlu_verdict(make_tracker, domain):
-    tracker = make_tracker("/ask_magnesium", "ask_magnesium",
-                           events=[slot("urgency", "emergency")])
-    _, messages = run(ActionTriage(), tracker, domain)
-    assert "earlier still needs attention" in messages[0]["text"]
-    assert "911" in messages[0]["text"]
-
-
-def test_see_doctor_earlier_gives_no_reminder(make_tracker, domain):
-    tracker = make_tracker("thanks", "thank",
-                           triage={"tier": "none", "reasons": [], "findings": []},
-                           events=[slot("urgency", "see_doctor"), slot("urgency", "none")])
-    _, messages = run(ActionTriage(), tracker, domain)
-    assert messages == []
-
-
-def test_emergency_of_an_earlier_session_gives_no_reminder(make_tracker, domain):
-    tracker = make_tracker("what is a cramp?", "ask_definition",
-                           triage={"tier": "none", "reasons": [], "findings": []},
-                           events=[slot("urgency", "emergency"),
-                                   {"event": "session_started", "timestamp": None},
-                                   slot("urgency", "none")])
-    _, messages = run(ActionTriage(), tracker, domain)
-    assert messages == []
-
-
-def test_new_escalation_of_the_same_or_higher_tier_needs_no_reminder(make_tracker, domain):
-    tracker = make_tracker("my foot went cold and blue again", "report_symptoms",
-                           triage={"tier": "emergency", "reasons": ["cold_limb"], "findings": []},
-                           events=[slot("urgency", "urgent")])
-    _, messages = run(ActionTriage(), tracker, domain)
-    assert len(messages) == 1
-    assert messages[0]["text"].startswith(HEADLINES["emergency"])
-    assert "earlier still needs attention" not in messages[0]["text"]
-
-
-def test_milder_escalation_after_an_emergency_still_reminds_of_it(make_tracker, domain):
-    tracker = make_tracker("my foot is a bit red too", "report_symptoms",
-                           triage={"tier": "see_doctor", "reasons": ["redness"], "findings": []},
-                           events=[slot("urgency", "emergency"), slot("topic", None)])
-    events, messages = run(ActionTriage(), tracker, domain)
-    assert slot_sets(events)["urgency"] == "see_doctor"
-    text = "\n".join(m.get("text") or "" for m in messages)
-    assert HEADLINES["see_doctor"] in text
-    assert "911" in text  # the earlier emergency's action is repeated
+    assert messages[-1]["buttons"] == [{"title": "Show all topics", "payload": "/help"}]

@@ -12,8 +12,7 @@ from typing import Any, Dict, List, Optional
 import pytest
 import requests
 
-from support.servers import Servers
-from support.shared_servers import shared_servers
+from cramp_harness.servers import Servers
 
 pytestmark = pytest.mark.integration
 
@@ -37,11 +36,6 @@ TEXTS = {
     "a typed intent that does not exist": "/no_such_intent{\"x\": 1}",
     "a typed intent with bad entity json": "/greet{not json",
 }
-
-
-@pytest.fixture(scope="module")
-def servers() -> Servers:
-    return shared_servers()
 
 
 def fresh() -> str:
@@ -102,7 +96,7 @@ SENDERS = {
 }
 #: sender IDs PostgreSQL cannot store (NUL; longer than the VARCHAR(255) sender_id column): a reply
 #: or a 4xx, never a 5xx (on PostgreSQL with Rasa's stock SQL store a NUL stops the whole server;
-#: deploy/tracker_store.py prevents that, scripts/cluster_test.py checks it)
+#: cramp_ops/tracker_store.py prevents that, scripts/cluster_test.py checks it)
 UNSTORABLE_SENDERS = {
     "300 characters": "s" * 300,
     "NUL character": "nul\x00sender-",

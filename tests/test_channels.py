@@ -1,9 +1,10 @@
 """Messaging channels (Telegram, Slack, Twilio/WhatsApp) end to end, against local stand-ins.
 
-The real action server and Rasa server run with tests/data/credentials.channels.yml; secrets and the
-platforms' API base URLs come from the environment and point at stand-ins on 127.0.0.1
-(tests/support/standins.py). Each test posts the platform's real webhook format to Rasa and checks
-what reaches the stand-in. A few fast unit tests of the shared helpers come first.
+The session's shared action server and Rasa server (tests/conftest.py) run with the project's
+credentials.yml; secrets and the platforms' API base URLs come from the environment and point at
+stand-ins on 127.0.0.1 (cramp_harness/standins.py). Each test posts the platform's real webhook
+format to Rasa and checks what reaches the stand-in. A few fast unit tests of the shared helpers
+come first.
 """
 from __future__ import annotations
 
@@ -13,7 +14,6 @@ import itertools
 import json
 import time
 import uuid
-from pathlib import Path
 from typing import Any, Dict, List
 
 import pytest
@@ -24,22 +24,13 @@ from twilio.request_validator import RequestValidator
 from channels.text_options import (OPTIONS_HINT, offered_buttons, parse_choice, read_env,
                                    render_options, split_text)
 from channels.twilio import with_prefix_of
-from support.servers import Servers, started
-from support.standins import Recorded, SlackAPI, TelegramAPI, TwilioAPI
+from cramp_harness.processes import wait_until
+from cramp_harness.servers import Servers
+from cramp_harness.standins import (CHANNEL_VARS, SLACK_SECRET, SLACK_TOKEN, TELEGRAM_SECRET,
+                                    TELEGRAM_TOKEN, TELEGRAM_USERNAME, TELEGRAM_WEBHOOK_URL,
+                                    TWILIO_NUMBER, TWILIO_SID, TWILIO_TOKEN, Platforms, Recorded,
+                                    SlackAPI, TelegramAPI, TwilioAPI)
 
-CREDENTIALS = Path(__file__).parent / "data" / "credentials.channels.yml"
-TELEGRAM_TOKEN = "7000001:AAH-test-token-not-real"
-TELEGRAM_USERNAME = "CrampHelperBot"
-TELEGRAM_SECRET = "tg-secret-123"
-SLACK_TOKEN = "xoxb-test-token"
-SLACK_SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
-TWILIO_SID = "AC" + "0" * 31 + "1"
-TWILIO_TOKEN = "twilio-auth-token-test"
-TWILIO_NUMBER = "whatsapp:+14155238886"
-ALL_CHANNEL_VARS = ["TELEGRAM_TOKEN", "TELEGRAM_BOT_USERNAME", "TELEGRAM_WEBHOOK_URL",
-                    "TELEGRAM_SECRET_TOKEN", "TELEGRAM_API_URL", "SLACK_BOT_TOKEN",
-                    "SLACK_SIGNING_SECRET", "SLACK_API_URL", "TWILIO_ACCOUNT_SID",
-                    "TWILIO_AUTH_TOKEN", "TWILIO_NUMBER", "TWILIO_WEBHOOK_URL", "TWILIO_API_URL"]
 _ids = itertools.count(int(time.time()) % 100000 * 100)
 
 
@@ -91,7 +82,7 @@ def run_telegram_start(monkeypatch, env: Dict[str, str]) -> tuple:
 
     api = TelegramAPI(TELEGRAM_TOKEN, TELEGRAM_USERNAME).start()
     try:
-        for name in ALL_CHANNEL_VARS:
+        for name in CHANNEL_VARS:
             monkeypatch.delenv(name, raising=False)
         for name, value in {"TELEGRAM_TOKEN": TELEGRAM_TOKEN, "TELEGRAM_API_URL": api.base_url,
                             **env}.items():
@@ -129,7 +120,7 @@ def test_channels_without_variables_build_disabled(monkeypatch, caplog):
     from channels.telegram import TelegramChannel
     from channels.twilio import TwilioChannel
 
-    for name in ALL_CHANNEL_VARS:
+    for name in CHANNEL_VARS:
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("SLACK_BOT_TOKEN", SLACK_TOKEN)  # the signing secret is still missing
     for cls in (TelegramChannel, SlackChannel, TwilioChannel):
@@ -140,41 +131,20 @@ def test_channels_without_variables_build_disabled(monkeypatch, caplog):
 
 
 # ====================================================================== integration fixtures
-@pytest.fixture(scope="module")
-def telegram_api():
-    api = TelegramAPI(TELEGRAM_TOKEN, TELEGRAM_USERNAME).start()
-    yield api
-    api.stop()
+# the stand-ins the shared `servers` point their channels at (tests/conftest.py)
+@pytest.fixture
+def telegram_api(platforms: Platforms) -> TelegramAPI:
+    return platforms.telegram
 
 
-@pytest.fixture(scope="module")
-def slack_api():
-    api = SlackAPI(SLACK_TOKEN).start()
-    yield api
-    api.stop()
+@pytest.fixture
+def slack_api(platforms: Platforms) -> SlackAPI:
+    return platforms.slack
 
 
-@pytest.fixture(scope="module")
-def twilio_api():
-    api = TwilioAPI(TWILIO_SID, TWILIO_TOKEN).start()
-    yield api
-    api.stop()
-
-
-@pytest.fixture(scope="module")
-def servers(tmp_path_factory, telegram_api, slack_api, twilio_api):
-    env = {
-        "TELEGRAM_TOKEN": TELEGRAM_TOKEN, "TELEGRAM_BOT_USERNAME": TELEGRAM_USERNAME,
-        "TELEGRAM_WEBHOOK_URL": "https://cramps.example.org/webhooks/telegram/webhook",
-        "TELEGRAM_SECRET_TOKEN": TELEGRAM_SECRET, "TELEGRAM_API_URL": telegram_api.base_url,
-        "SLACK_BOT_TOKEN": SLACK_TOKEN, "SLACK_SIGNING_SECRET": SLACK_SECRET,
-        "SLACK_API_URL": f"{slack_api.base_url}/api/",
-        "TWILIO_ACCOUNT_SID": TWILIO_SID, "TWILIO_AUTH_TOKEN": TWILIO_TOKEN,
-        "TWILIO_NUMBER": TWILIO_NUMBER, "TWILIO_WEBHOOK_URL": "",
-        "TWILIO_API_URL": twilio_api.base_url,
-    }
-    with started(tmp_path_factory.mktemp("channels"), credentials=CREDENTIALS, env=env) as running:
-        yield running
+@pytest.fixture
+def twilio_api(platforms: Platforms) -> TwilioAPI:
+    return platforms.twilio
 
 
 # ====================================================================== platform webhooks
@@ -199,10 +169,10 @@ def post_telegram(servers: Servers, update: Dict[str, Any], secret: str = TELEGR
 def say_telegram(servers: Servers, telegram_api: TelegramAPI, chat_id: int, text: str
                  ) -> List[str]:
     before = len(telegram_api.sent_to(chat_id))
+    # the webhook answers once the turn is over: every reply has reached the stand-in by then
     assert post_telegram(servers, telegram_message(chat_id, text)).status_code == 200
     telegram_api.wait_for(lambda r: r.api_method == "sendMessage"
                           and str(r.data.get("chat_id")) == str(chat_id), count=before + 1)
-    time.sleep(0.3)
     return [r.data["text"] for r in telegram_api.sent_to(chat_id)[before:]]
 
 
@@ -240,10 +210,25 @@ def say_slack(servers: Servers, slack_api: SlackAPI, user: str, channel: str, te
               count: int = 1) -> List[str]:
     before = len(slack_api.posted_to(channel))
     assert post_slack(servers, slack_event(user, channel, text)).status_code == 200
+    wait_turn_stored(servers, user)  # the turn runs in the background, after the 200
     slack_api.wait_for(lambda r: r.api_method == "chat.postMessage"
                        and r.data.get("channel") == channel, count=before + count)
-    time.sleep(0.5)  # the turn runs in the background: let its last message arrive
     return [r.data["text"] for r in slack_api.posted_to(channel)[before:]]
+
+
+_turns: Dict[str, int] = {}  # user turns sent per conversation by say_slack
+
+
+def wait_turn_stored(servers: Servers, sender: str) -> None:
+    """Until the tracker holds one more finished turn (ending in action_listen): Rasa stores it
+    after every reply of the turn has gone out."""
+    _turns[sender] = _turns.get(sender, 0) + 1
+
+    def stored() -> bool:
+        events = servers.tracker(sender)["events"]
+        return (sum(e["event"] == "user" for e in events) == _turns[sender]
+                and events[-1].get("name") == "action_listen")
+    wait_until(stored, 60, f"turn {_turns[sender]} of {sender} stored")
 
 
 def twilio_form(sender: str, text: str) -> Dict[str, str]:
@@ -267,10 +252,10 @@ def whatsapp_number() -> str:
 
 def say_twilio(servers: Servers, twilio_api: TwilioAPI, sender: str, text: str) -> List[str]:
     before = len(twilio_api.sent_to(sender))
+    # the webhook answers once the turn is over: every reply has reached the stand-in by then
     assert post_twilio(servers, twilio_form(sender, text)).status_code == 200
     twilio_api.wait_for(lambda r: r.api_method == "Messages.json" and r.data.get("To") == sender,
                         count=before + 1)
-    time.sleep(0.3)
     return [r.data["Body"] for r in twilio_api.sent_to(sender)[before:]]
 
 
@@ -290,7 +275,7 @@ def test_telegram_checked_the_bot_and_registered_the_webhook_once(servers, teleg
     assert telegram_api.recorded(lambda r: r.api_method == "getMe")
     set_webhook = telegram_api.recorded(lambda r: r.api_method == "setWebhook")
     assert len(set_webhook) == 1
-    assert set_webhook[0].data["url"] == "https://cramps.example.org/webhooks/telegram/webhook"
+    assert set_webhook[0].data["url"] == TELEGRAM_WEBHOOK_URL
     assert set_webhook[0].data["secret_token"] == TELEGRAM_SECRET
     assert json.loads(set_webhook[0].data["allowed_updates"]) == ["message", "callback_query"]
 
@@ -473,22 +458,17 @@ def assert_no_custom_json(recorded: Recorded) -> None:
 
 # ====================================================================== integration: disabled
 @pytest.mark.integration
-def test_channels_without_variables_are_disabled_and_the_server_still_runs(servers, tmp_path):
-    bare = Servers(workdir=tmp_path, credentials=CREDENTIALS,
-                   env={name: "" for name in ALL_CHANNEL_VARS},
-                   actions_port=servers.actions_port)
-    try:
-        bare.start_rasa()  # would raise if `rasa run` failed
-        for channel in ("telegram", "slack", "twilio"):
-            answer = requests.post(f"{bare.url}/webhooks/{channel}/webhook", json={}, timeout=30)
-            assert answer.status_code == 503
-            assert answer.json()["status"] == "disabled"
-            assert "missing environment variable" in answer.json()["reason"]
-        assert requests.get(f"{bare.url}/status", params={"token": bare.token},
-                            timeout=30).status_code == 200
-        assert bare.say("test-disabled", "what is a foot cramp")  # REST still answers
-        log = (tmp_path / "rasa.log").read_text()
-        for name in ("Telegram", "Slack", "Twilio"):
-            assert log.count(f"{name} channel disabled") == 1, log[-3000:]
-    finally:
-        bare.stop()
+def test_channels_without_variables_are_disabled_and_the_server_still_runs(servers_without_actions):
+    bare = servers_without_actions  # started with every channel variable set to ""
+    for channel in ("telegram", "slack", "twilio"):
+        answer = requests.post(f"{bare.url}/webhooks/{channel}/webhook", json={}, timeout=30)
+        assert answer.status_code == 503
+        assert answer.json()["status"] == "disabled"
+        assert "missing environment variable" in answer.json()["reason"]
+    assert requests.get(f"{bare.url}/status", params={"token": bare.token},
+                        timeout=30).status_code == 200
+    # REST still answers (here from the channel's safety net: this Rasa has no action server)
+    assert bare.say(f"disabled-{uuid.uuid4().hex[:10]}", "what is a foot cramp")
+    log = bare.log()
+    for name in ("Telegram", "Slack", "Twilio"):
+        assert log.count(f"{name} channel disabled") == 1, log[-3000:]

@@ -10,7 +10,8 @@ from rasa.nlu.utils.spacy_utils import SpacyModel
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
-from cramp_nlu.component import TRIAGE_KEY, RedFlagTriage
+from cramp_nlu.component import STORED_FILE, TRIAGE_KEY, RedFlagTriage
+from cramp_nlu.factory import shared_detector
 
 
 @pytest.fixture(scope="module")
@@ -59,3 +60,31 @@ def test_denials_are_reported_as_negated_findings(tmp_path, spacy_model):
     result = triage(component, spacy_model, "no swelling or redness, just the cramp")
     assert result["tier"] == "none"
     assert {f["sign"] for f in result["findings"] if f["negated"]} >= {"swelling", "redness"}
+
+
+def test_a_model_carries_its_own_terms(tmp_path, spacy_model):
+    lookup = [{"name": "medication", "elements": ["crestor"]}]
+    trained_and_loaded(tmp_path, lookup)
+    stored = next(tmp_path.rglob(STORED_FILE)).read_text(encoding="utf-8")
+    assert '"signs"' in stored and '"crestor"' in stored and '"lookup_vocab"' in stored
+
+
+def test_the_component_agrees_with_the_shared_detector(tmp_path, spacy_model):
+    """Training on the project's lookup file gives the production configuration."""
+    from rasa.shared.nlu.training_data.loading import load_data
+    from cramp_nlu.factory import LOOKUP_FILE
+
+    component = trained_and_loaded(tmp_path, load_data(str(LOOKUP_FILE)).lookup_tables)
+    for text in ["since starting Crestor my toes cramp", "My calf is RED and swollen",
+                 "no swelling, just the cramp", "chest pain and a cramp in my calf"]:
+        assert triage(component, spacy_model, text) == shared_detector()(text).as_dict()
+
+
+def test_a_model_without_stored_terms_is_refused(tmp_path):
+    storage = LocalModelStorage(tmp_path)
+    resource = Resource("red_flag_triage")
+    context = ExecutionContext(graph_schema=None, model_id="test")  # type: ignore[arg-type]
+    with storage.write_to(resource):
+        pass
+    with pytest.raises(FileNotFoundError):
+        RedFlagTriage.load({}, storage, resource, context)

@@ -1,8 +1,8 @@
 """The evaluation contract, end to end: real action server + Rasa server over REST.
 
 After each user message the tracker holds `topic` (the knowledge topic answered, or null) and
-`urgency` (the tier of that message). These tests start both servers (about a minute to load the
-model) and talk to them as the evaluation does.
+`urgency` (the tier of that message). These tests talk to the session's shared servers
+(tests/conftest.py) as the evaluation does.
 """
 from __future__ import annotations
 
@@ -13,17 +13,11 @@ from typing import Dict, List
 import pytest
 import yaml
 
-from cramp_nlu.red_flags import tier_rank
-from support.servers import Servers, started
+from cramp_harness.servers import Servers
+from cramp_nlu.terms import tier_rank
 
 pytestmark = pytest.mark.integration
 CASES = yaml.safe_load((Path(__file__).parent / "data" / "contract_cases.yml").read_text())["cases"]
-
-
-@pytest.fixture(scope="module")
-def servers(tmp_path_factory) -> Servers:
-    with started(tmp_path_factory.mktemp("servers")) as running:
-        yield running
 
 
 def fresh() -> str:

@@ -1,4 +1,4 @@
-"""The guided cramp check over REST with real servers: four personas end to end."""
+"""The guided cramp check over REST with the shared real servers: four personas end to end."""
 from __future__ import annotations
 
 import uuid
@@ -6,15 +6,9 @@ from typing import List
 
 import pytest
 
-from support.servers import Servers, started
+from cramp_harness.servers import Servers
 
 pytestmark = pytest.mark.integration
-
-
-@pytest.fixture(scope="module")
-def servers(tmp_path_factory):
-    with started(tmp_path_factory.mktemp("personas")) as running:
-        yield running
 
 
 def talk(servers: Servers, messages: List[str]) -> tuple:

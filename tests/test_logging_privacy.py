@@ -8,25 +8,17 @@ ID in both logs. (At --debug Rasa does log messages and events: never run produc
 """
 from __future__ import annotations
 
-import time
 import uuid
 
 import pytest
 
-from support.servers import Servers
-from support.shared_servers import shared_servers
+from cramp_harness.servers import Servers
 
 pytestmark = pytest.mark.integration
 
 
-@pytest.fixture(scope="module")
-def servers() -> Servers:
-    return shared_servers()
-
-
 def logs(servers: Servers) -> dict:
-    return {name: (servers.workdir / f"{name}.log").read_text(errors="replace")
-            for name in ("rasa", "actions")}
+    return {name: servers.log(name) for name in ("rasa", "actions")}
 
 
 def test_no_message_text_and_no_sender_id_in_either_log(servers):
@@ -45,7 +37,7 @@ def test_no_message_text_and_no_sender_id_in_either_log(servers):
     ]
     for text in messages:
         assert servers.say(sender, text), text
-    time.sleep(1.0)
+    servers.procs.wait_logs_quiet()  # anything a turn logs after its reply is in the files too
     found = logs(servers)
     # the logs are really being written (so an absence means something)
     assert "Rasa server is up and running" in found["rasa"]

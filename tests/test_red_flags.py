@@ -8,25 +8,17 @@ import pytest
 import spacy
 import yaml
 
-from cramp_nlu.red_flags import (
-    TIERS, RedFlagDetector, TermsError, load_terms, max_tier, tier_rank, validate_terms,
-)
+from cramp_nlu.factory import build_detector, read_lookup_tables, shared_detector
+from cramp_nlu.red_flags import RedFlagDetector
+from cramp_nlu.terms import TIERS, TermsError, load_terms, max_tier, tier_rank, validate_terms
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def medication_lookup() -> List[str]:
-    """The NLU lookup table the trained component feeds to the detector."""
-    from rasa.shared.nlu.training_data.loading import load_data
-
-    tables = load_data(str(ROOT / "data" / "nlu" / "entities.yml")).lookup_tables
-    return [e for t in tables if t["name"] == "medication" for e in t["elements"]]
-
-
 @pytest.fixture(scope="module")
 def detector() -> RedFlagDetector:
-    return RedFlagDetector(spacy.load("en_cramps"),
-                           extra_vocab={"medicine_generic": medication_lookup()})
+    """The production configuration (the one every path uses)."""
+    return shared_detector()
 
 
 def tier(detector: RedFlagDetector, text: str) -> str:
@@ -131,7 +123,7 @@ def test_findings_carry_offsets_into_the_text(detector):
 
 
 def test_works_without_a_lemmatizer():
-    bare = RedFlagDetector(spacy.blank("en"))
+    bare = build_detector(nlp=spacy.blank("en"))
     assert bare("my foot went cold and pale").tier == "emergency"
     assert bare("no swelling at all").tier == "none"
 
@@ -185,6 +177,28 @@ def test_unknown_vocabulary_is_rejected():
         {"id": "x", "tier": "urgent", "near": ["nope"], "why": "w"}]}
     with pytest.raises(TermsError, match="unknown vocabulary"):
         validate_terms(terms)
+
+
+def test_lookup_tables_are_read_as_rasa_reads_them():
+    """The action server reads the lookup file without Rasa; training reads it with Rasa."""
+    from rasa.shared.nlu.training_data.loading import load_data
+
+    path = ROOT / "data" / "nlu" / "entities.yml"
+    by_rasa = {t["name"]: t["elements"] for t in load_data(str(path)).lookup_tables}
+    assert read_lookup_tables(path) == by_rasa
+    assert "crestor" in by_rasa["medication"]
+
+
+def test_brand_names_come_from_the_lookup_file(detector):
+    text = "since starting Crestor my toes cramp"
+    assert detector(text).tier == "see_doctor"
+    assert build_detector(lookup_tables={})(text).tier == "none"
+
+
+def test_one_input_form_case_does_not_matter(detector):
+    for text in ["My Foot Went COLD and BLUE", "Since starting CRESTOR my toes cramp",
+                 "NO swelling, just the cramp"]:
+        assert detector(text).as_dict() == detector(text.lower()).as_dict()
 
 
 def test_max_tier_orders_tiers():

@@ -1,8 +1,7 @@
-"""Retention (scripts/retention.py) on a tracker store written by Rasa's own SQLTrackerStore."""
+"""cramp-retention (cramp_ops.retention) on a tracker store written by Rasa's own SQLTrackerStore."""
 from __future__ import annotations
 
 import asyncio
-import importlib.util
 import subprocess
 import sys
 import time
@@ -16,20 +15,13 @@ from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import ActionExecuted, BotUttered, SessionStarted, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
 
+from cramp_ops import retention
+
 ROOT = Path(__file__).resolve().parents[1]
+#: the console script pip installed next to this interpreter (pyproject.toml [project.scripts])
+COMMAND = str(Path(sys.executable).with_name("cramp-retention"))
 DAY = 86400.0
 NOW = time.time()
-
-
-def load_retention():
-    spec = importlib.util.spec_from_file_location("retention", ROOT / "scripts" / "retention.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses look their module up there
-    spec.loader.exec_module(module)
-    return module
-
-
-retention = load_retention()
 
 
 def session(start: float, texts: List[str]) -> list:
@@ -128,14 +120,12 @@ def test_deleted_text_is_not_left_in_the_sqlite_file(store_path):
 def test_command_line_reads_the_store_from_an_endpoints_file(store_path, tmp_path):
     endpoints = tmp_path / "endpoints.yml"
     endpoints.write_text(f"tracker_store:\n  type: SQL\n  dialect: sqlite\n  db: {store_path}\n")
-    dry = subprocess.run([sys.executable, str(ROOT / "scripts" / "retention.py"), "--days", "30",
-                          "--endpoints", str(endpoints), "--dry-run"],
-                         capture_output=True, text=True, cwd=ROOT, timeout=120)
+    dry = subprocess.run([COMMAND, "--days", "30", "--endpoints", str(endpoints), "--dry-run"],
+                         capture_output=True, text=True, cwd=tmp_path, timeout=120)
     assert dry.returncode == 0, dry.stderr
     assert "would delete 3 conversations" in dry.stdout
-    done = subprocess.run([sys.executable, str(ROOT / "scripts" / "retention.py"), "--days", "30",
-                           "--endpoints", str(endpoints)],
-                          capture_output=True, text=True, cwd=ROOT, timeout=120)
+    done = subprocess.run([COMMAND, "--days", "30", "--endpoints", str(endpoints)],
+                          capture_output=True, text=True, cwd=tmp_path, timeout=120)
     assert done.returncode == 0, done.stderr
     assert "deleted 3 conversations" in done.stdout
     assert set(counts(store_path)) == {"new-1", "new-2", "mixed"}
@@ -144,8 +134,7 @@ def test_command_line_reads_the_store_from_an_endpoints_file(store_path, tmp_pat
 def test_a_missing_sqlite_file_is_an_error_not_a_new_empty_database(tmp_path):
     endpoints = tmp_path / "endpoints.yml"
     endpoints.write_text("tracker_store:\n  type: SQL\n  dialect: sqlite\n  db: nowhere/tracker.db\n")
-    done = subprocess.run([sys.executable, str(ROOT / "scripts" / "retention.py"),
-                           "--endpoints", str(endpoints)],
+    done = subprocess.run([COMMAND, "--endpoints", str(endpoints)],
                           capture_output=True, text=True, cwd=tmp_path, timeout=120)
     assert done.returncode == 2
     assert "no SQLite tracker store" in done.stderr
@@ -185,8 +174,7 @@ def test_an_unreachable_database_is_a_clean_error(tmp_path):
     endpoints = tmp_path / "endpoints.yml"
     endpoints.write_text("tracker_store:\n  type: SQL\n  dialect: postgresql\n  url: 127.0.0.1\n"
                          f"  port: {port}\n  db: cramps\n  username: u\n  password: secret-pw\n")
-    done = subprocess.run([sys.executable, str(ROOT / "scripts" / "retention.py"),
-                           "--endpoints", str(endpoints)],
+    done = subprocess.run([COMMAND, "--endpoints", str(endpoints)],
                           capture_output=True, text=True, cwd=tmp_path, timeout=120)
     assert done.returncode == 2
     assert "cannot use the database" in done.stderr and "Traceback" not in done.stderr

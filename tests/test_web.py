@@ -1,7 +1,8 @@
 """The web chat page in a real browser, against the real action server and Rasa server.
 
-Starts the action server and Rasa with our socket.io channel (tests/data/credentials.web.yml),
-serves web/dist with scripts/serve_web.py on a free port, and drives Debian's Chromium
+Uses the session's shared servers (tests/conftest.py: Rasa with our socket.io channel, allowing
+only its page's origin) and their chat page (scripts/serve_web.py on a free port); the restart
+and the missing action server use the sets made for those. Drives Debian's Chromium
 (/usr/bin/chromium) with Playwright. Nothing is downloaded: prepare with
 
     bash scripts/ensure_chromium.sh && bash scripts/build_web.sh
@@ -13,9 +14,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import subprocess
-import sys
-import time
 from pathlib import Path
 from typing import Callable, Dict, Iterator, List
 
@@ -23,13 +21,13 @@ import pytest
 import requests
 import yaml
 
-from support.servers import ROOT, Servers, free_port, started
+from cramp_harness.processes import Process, wait_until
+from cramp_harness.servers import ROOT, Servers
 
 pytestmark = [pytest.mark.integration, pytest.mark.browser]
 
 CHROMIUM = Path("/usr/bin/chromium")
 DIST = ROOT / "web" / "dist"
-CREDENTIALS = Path(__file__).parent / "data" / "credentials.web.yml"
 SCREENSHOTS = ROOT / "artifacts" / "screenshots"
 CHROMIUM_ARGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic",
                  "--no-first-run", "--disable-background-networking",
@@ -69,59 +67,10 @@ TOPICS = topics()
 
 # ---------------------------------------------------------------- servers ----
 
-class WebServer:
-    """scripts/serve_web.py on a loopback port, as a subprocess."""
-
-    def __init__(self, workdir: Path, rasa_url: str, port: int) -> None:
-        self.port = port
-        self.log = workdir / "web.log"
-        env = {**os.environ, "WEB_PORT": str(port), "RASA_PUBLIC_URL": rasa_url}
-        self.process = subprocess.Popen([sys.executable, str(ROOT / "scripts" / "serve_web.py")],
-                                        cwd=ROOT, env=env, stdout=open(self.log, "w"),
-                                        stderr=subprocess.STDOUT)
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"serve_web.py exited:\n{self.log.read_text()}")
-            try:
-                if requests.get(f"{self.url}/config.json", timeout=2).status_code == 200:
-                    return
-            except requests.RequestException:
-                pass
-            time.sleep(0.2)
-        self.stop()
-        raise TimeoutError(f"serve_web.py not up:\n{self.log.read_text()}")
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    def stop(self) -> None:
-        self.process.terminate()
-        try:
-            self.process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-
-
 @pytest.fixture(scope="module")
-def web_port() -> int:
-    return free_port()
-
-
-@pytest.fixture(scope="module")
-def servers(tmp_path_factory, web_port) -> Iterator[Servers]:
-    # only the page's own origin; http://localhost:<port> (same server) stays disallowed
-    with started(tmp_path_factory.mktemp("web-servers"), credentials=CREDENTIALS,
-                 env={"CHAT_ALLOWED_ORIGINS": f"http://127.0.0.1:{web_port}"}) as running:
-        yield running
-
-
-@pytest.fixture(scope="module")
-def web(servers, web_port, tmp_path_factory) -> Iterator[WebServer]:
-    server = WebServer(tmp_path_factory.mktemp("web"), servers.url, web_port)
-    yield server
-    server.stop()
+def web(servers) -> Process:
+    """The chat page of the shared servers."""
+    return servers.start_page()
 
 
 @pytest.fixture(scope="module")
@@ -205,14 +154,17 @@ def open_page(browser, web, request) -> Iterator[Callable[..., Page]]:
 def wait_for_slot(servers: Servers, session_id: str, slot: str, value: str,
                   timeout: float = 30) -> Dict:
     """The tracker is saved just after the reply reaches the browser: poll briefly."""
-    deadline = time.monotonic() + timeout
     slots: Dict = {}
-    while time.monotonic() < deadline:
-        slots = servers.slots(session_id)
-        if slots.get(slot) == value:
-            return slots
-        time.sleep(0.3)
-    raise AssertionError(f"{slot} of {session_id} is {slots.get(slot)!r}, expected {value!r}")
+
+    def reached() -> bool:
+        slots.update(servers.slots(session_id))
+        return slots.get(slot) == value
+    try:
+        wait_until(reached, timeout, f"{slot} of {session_id} is {value!r}")
+    except TimeoutError:
+        raise AssertionError(f"{slot} of {session_id} is {slots.get(slot)!r}, "
+                             f"expected {value!r}") from None
+    return slots
 
 
 def no_csp_violations(page: Page) -> None:
@@ -450,10 +402,11 @@ def test_disallowed_origin_is_rejected(open_page, servers, web):
     expect(page.page.locator(".message--user")).to_have_count(0)
 
 
-def test_reconnects_after_a_server_restart(open_page, servers):
-    """Runs last: restarts Rasa. Nothing is queued while the server is away, and the same session
-    (kept in the SQLite tracker store) goes on once the page has reconnected by itself."""
-    page = open_page()
+def test_reconnects_after_a_server_restart(open_page, restartable_servers):
+    """Restarts Rasa (the set made for restarts). Nothing is queued while the server is away, and
+    the same session (kept in the SQLite tracker store) goes on once the page has reconnected."""
+    servers = restartable_servers
+    page = open_page(url=f"{servers.start_page().url}/")
     page.send("what is a foot cramp?")
     page.wait_bot_text(TOPICS["definition"]["section"])
     session = page.session_id()
@@ -478,14 +431,9 @@ def test_reconnects_after_a_server_restart(open_page, servers):
     assert said == ["what is a foot cramp?", "how do I treat foot cramps?"]
 
 
-def test_without_the_action_server_the_banner_still_shows(open_page, servers):
-    """Runs last: stops the action server. The channel's safety net answers by itself."""
-    actions = [p for p in servers.processes if "actions" in p.args]
-    for process in actions:
-        process.terminate()
-        process.wait(timeout=30)
-        servers.processes.remove(process)
-    page = open_page()
+def test_without_the_action_server_the_banner_still_shows(open_page, servers_without_actions):
+    """With the action server down the channel's safety net answers by itself."""
+    page = open_page(url=f"{servers_without_actions.start_page().url}/")
     page.send("my chest hurts and I can't breathe")
     alert = page.page.get_by_role("alert")
     expect(alert).to_be_visible(timeout=REPLY_TIMEOUT_MS)

@@ -23,16 +23,17 @@ This subclass changes these things and nothing else (same table, same queries):
   that arrives while the database restarts waits for it instead of being answered without context
   and dropped. The retry log line carries no SQL parameters (they hold the sender ID).
 
-Use it in an endpoints file (Rasa imports it from the working directory, the repository root):
+Use it in an endpoints file (an installed module: Rasa finds it from any working directory):
 
     tracker_store:
-      type: deploy.tracker_store.ReconnectingSQLTrackerStore
+      type: cramp_ops.tracker_store.ReconnectingSQLTrackerStore
       dialect: postgresql
       url: ${DB_HOST}          # a bare host name; see the pitfall in deploy/endpoints.production.yml
       ...
 
-Caution: if Rasa cannot import the class (started from another directory), it falls back to an
-in-memory store with only a warning; the cluster test checks that the replicas really share state.
+Caution: if Rasa cannot import the class (a typo in `type:`), it falls back to an in-memory store
+with only a warning; `python -m cramp_ops.endpoints_check FILE` (run by the image build and
+tests/test_deploy_config.py) refuses such a file, and the cluster test checks the replicas share state.
 """
 from __future__ import annotations
 

@@ -13,7 +13,7 @@ serving, delete when nobody waits) inside a Redis WATCH/MULTI transaction that i
 another replica changed the lock in between. Same keys, same JSON, same waiting loop as Rasa's.
 
     lock_store:
-      type: deploy.lock_store.AtomicRedisLockStore
+      type: cramp_ops.lock_store.AtomicRedisLockStore
       url: ${REDIS_HOST}
       port: ${REDIS_PORT}
       ...

@@ -1,13 +1,12 @@
-#!/usr/bin/env python3
 """Delete conversations whose last event is older than N days from the SQL tracker store.
 
-    .venv/bin/python scripts/retention.py --days 30                 # endpoints.yml: var/tracker.db
-    .venv/bin/python scripts/retention.py --days 30 --dry-run       # only count
+    .venv/bin/cramp-retention --days 30                 # endpoints.yml: var/tracker.db
+    .venv/bin/cramp-retention --days 30 --dry-run       # only count
     DB_HOST=... DB_PORT=... DB_NAME=... DB_USER=... DB_PASSWORD=... \\
-      .venv/bin/python scripts/retention.py --days 30 --endpoints deploy/endpoints.production.yml
+      .venv/bin/cramp-retention --days 30 --endpoints deploy/endpoints.production.yml
 
 Conversations are health data and, over SMS/WhatsApp, keyed by a phone number: keep them no longer
-than needed. The script reads the `tracker_store` of an endpoints file the way Rasa does (${VAR}s
+than needed. The command reads the `tracker_store` of an endpoints file the way Rasa does (${VAR}s
 from the environment, Rasa's own URL building, so the same `url` pitfall applies), and works on
 Rasa's `events` table (`SQLTrackerStore.SQLEvent`: id, sender_id, type_name, timestamp, intent_name,
 action_name, data). A conversation (sender_id) is deleted whole, all its sessions, when its newest
@@ -43,7 +42,6 @@ with warnings.catch_warnings():  # Rasa's imports print deprecation warnings of 
     import rasa.core.tracker_store  # noqa: E402,F401
     import rasa.utils.endpoints  # noqa: E402,F401
 
-ROOT = Path(__file__).resolve().parents[1]
 BATCH = 500  # conversations per DELETE statement (keeps the IN list and the transaction small)
 
 
@@ -87,7 +85,7 @@ def engine_url(config: Dict[str, Any], base: Path = Path.cwd()) -> sa.engine.URL
 
     host = config.get("url")
     if host and "://" in str(host):
-        print("warning: the tracker store's url contains '://': Rasa (and this script) use it as the "
+        print("warning: the tracker store's url contains '://': Rasa (and this command) use it as the "
               "whole database URL and ignore db, port, username and password", file=sys.stderr)
     url = SQLTrackerStore.get_db_url(
         config.get("dialect", "sqlite"), host, validate_port(config.get("port")),
@@ -183,7 +181,3 @@ def main(argv: Optional[List[str]] = None) -> int:
           f"in {url.render_as_string(hide_password=True)}")
     print(f"retention: {verb} {result.conversations} conversations, {result.events} events")
     return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -8,6 +8,9 @@ and answers the few methods our channels call the way the real API does:
 * Slack Web API: POST /api/chat.postMessage (JSON, Bearer token) -> {"ok": true, "channel", "ts", "message"}
 * Twilio REST API: POST /2010-04-01/Accounts/<sid>/Messages.json (form, basic auth) -> 201 and a
   Message resource
+
+`Platforms` starts all three with test credentials and gives the environment that points our
+channels at them; it must run before Rasa starts (the channels read it at start-up).
 """
 from __future__ import annotations
 
@@ -22,6 +25,8 @@ from email.policy import HTTP
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Callable, Dict, List, Optional, Tuple
 from urllib.parse import parse_qsl, urlparse
+
+from cramp_harness.processes import wait_until
 
 
 @dataclass
@@ -133,15 +138,11 @@ class StandIn:
     def wait_for(self, predicate: Callable[[Recorded], bool], count: int = 1,
                  timeout: float = 30.0) -> List[Recorded]:
         """The matching requests once there are at least `count` of them (raises after timeout)."""
-        deadline = time.monotonic() + timeout
-        while True:
-            found = self.recorded(predicate)
-            if len(found) >= count:
-                return found
-            if time.monotonic() > deadline:
-                raise TimeoutError(f"{self.name}: {len(found)} of {count} matching requests after "
-                                   f"{timeout}s; all: {[(r.path, r.data) for r in self.recorded()]}")
-            time.sleep(0.1)
+        wait_until(lambda: len(self.recorded(predicate)) >= count, timeout,
+                   f"{self.name}: {count} matching requests", interval=0.1,
+                   details=lambda: f"found {len(self.recorded(predicate))}; all: "
+                                   f"{[(r.path, r.data) for r in self.recorded()]}")
+        return self.recorded(predicate)
 
     def wait_quiet(self, predicate: Callable[[Recorded], bool], seconds: float,
                    settle: float = 1.0) -> List[Recorded]:
@@ -271,3 +272,51 @@ class TwilioAPI(StandIn):
     def sent_to(self, number: str) -> List[Recorded]:
         return self.recorded(lambda r: r.api_method == "Messages.json"
                              and r.data.get("To") == number)
+
+
+# ---- all three, with test credentials (none of them real) --------------------------------------
+TELEGRAM_TOKEN = "7000001:AAH-test-token-not-real"
+TELEGRAM_USERNAME = "CrampHelperBot"
+TELEGRAM_SECRET = "tg-secret-123"
+TELEGRAM_WEBHOOK_URL = "https://cramps.example.org/webhooks/telegram/webhook"
+SLACK_TOKEN = "xoxb-test-token"
+SLACK_SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
+TWILIO_SID = "AC" + "0" * 31 + "1"
+TWILIO_TOKEN = "twilio-auth-token-test"
+TWILIO_NUMBER = "whatsapp:+14155238886"
+#: every variable our messaging channels read (set them all to "" for "no channel configured")
+CHANNEL_VARS = ["TELEGRAM_TOKEN", "TELEGRAM_BOT_USERNAME", "TELEGRAM_WEBHOOK_URL",
+                "TELEGRAM_SECRET_TOKEN", "TELEGRAM_API_URL", "SLACK_BOT_TOKEN",
+                "SLACK_SIGNING_SECRET", "SLACK_API_URL", "TWILIO_ACCOUNT_SID",
+                "TWILIO_AUTH_TOKEN", "TWILIO_NUMBER", "TWILIO_WEBHOOK_URL", "TWILIO_API_URL"]
+
+
+class Platforms:
+    """The Telegram, Slack and Twilio stand-ins, started and stopped together."""
+
+    def __init__(self) -> None:
+        self.telegram = TelegramAPI(TELEGRAM_TOKEN, TELEGRAM_USERNAME)
+        self.slack = SlackAPI(SLACK_TOKEN)
+        self.twilio = TwilioAPI(TWILIO_SID, TWILIO_TOKEN)
+
+    def start(self) -> "Platforms":
+        for api in (self.telegram, self.slack, self.twilio):
+            api.start()
+        return self
+
+    def stop(self) -> None:
+        for api in (self.telegram, self.slack, self.twilio):
+            api.stop()
+
+    def env(self) -> Dict[str, str]:
+        """The environment that enables our three channels against these stand-ins."""
+        return {
+            "TELEGRAM_TOKEN": TELEGRAM_TOKEN, "TELEGRAM_BOT_USERNAME": TELEGRAM_USERNAME,
+            "TELEGRAM_WEBHOOK_URL": TELEGRAM_WEBHOOK_URL, "TELEGRAM_SECRET_TOKEN": TELEGRAM_SECRET,
+            "TELEGRAM_API_URL": self.telegram.base_url,
+            "SLACK_BOT_TOKEN": SLACK_TOKEN, "SLACK_SIGNING_SECRET": SLACK_SECRET,
+            "SLACK_API_URL": f"{self.slack.base_url}/api/",
+            "TWILIO_ACCOUNT_SID": TWILIO_SID, "TWILIO_AUTH_TOKEN": TWILIO_TOKEN,
+            "TWILIO_NUMBER": TWILIO_NUMBER, "TWILIO_WEBHOOK_URL": "",
+            "TWILIO_API_URL": self.twilio.base_url,
+        }

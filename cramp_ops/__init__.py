@@ -1,0 +1,1 @@
+"""Production runtime: the PostgreSQL-safe tracker store, the atomic Redis lock store, retention."""
