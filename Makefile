@@ -13,7 +13,7 @@ export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 
 TRAINING_INPUTS := config.yml domain.yml $(shell find data -name '*.yml' -not -path 'data/knowledge/*')
 
-.PHONY: help install spacy train web serve chromium run shell validate test unit stories nlu-eval contract browser services cluster-test bench retention clean
+.PHONY: help install spacy train web serve chromium run shell lint validate test unit stories nlu-eval real-eval contract browser profile report export-nlu services cluster-test bench retention clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -58,6 +58,11 @@ validate: $(STAMPS)/installed ## check the training data and domain
 	@echo "==> rasa data validate"
 	@$(BIN)/cramp-rasa data validate --quiet
 
+lint: $(STAMPS)/installed ## ruff: lint and format check (pyproject.toml [tool.ruff])
+	@echo "==> ruff check and format check"
+	@$(BIN)/ruff check .
+	@$(BIN)/ruff format --check .
+
 unit: $(STAMPS)/spacy ## fast tests: knowledge, red flags, actions, components
 	@echo "==> unit tests"
 	@$(BIN)/pytest -q -m "not integration"
@@ -70,15 +75,22 @@ nlu-eval: train ## held-out NLU evaluation: per-intent precision/recall/F1 and c
 	@echo "==> NLU evaluation on the held-out split (tests/nlu)"
 	@$(BIN)/python scripts/nlu_eval.py --model $(MODEL) --data tests/nlu --min-accuracy 0.85 --min-macro-f1 0.85
 
-contract: train ## against real servers: contract, channels, faults, persistence, bad input
-	@echo "==> integration tests (each module starts its own action server and Rasa)"
-	@$(BIN)/pytest -q -m "integration and not browser"
+contract: train web chromium ## against real servers: contract, channels, faults, persistence, bad input, the chat page
+	@echo "==> integration and browser tests (one run, so they share the servers; screenshots in artifacts/screenshots/)"
+	@REQUIRE_BROWSER=1 $(BIN)/pytest -q -m integration
 
 browser: train web chromium ## the chat page in headless Chromium against real servers
 	@echo "==> browser tests (screenshots in artifacts/screenshots/)"
 	@REQUIRE_BROWSER=1 $(BIN)/pytest -q -m browser
 
-test: validate unit stories nlu-eval contract browser ## everything above
+real-eval: train ## real-style messages end to end (tests/data/real_messages.yml, never trained on)
+	@echo "==> real-message evaluation (tests/data/real_messages.yml)"
+	@$(BIN)/python scripts/real_eval.py tests/data/real_messages.yml
+
+profile: train ## where the time of one turn goes (NLU, each policy, action call, tracker store)
+	@$(BIN)/python scripts/profile_turn.py
+
+test: lint validate unit stories nlu-eval contract ## everything above (contract includes browser)
 	@echo "==> all tests passed"
 
 cluster-test: train ## PostgreSQL, Redis, nginx on loopback; two Rasa replicas; turns alternate between them
@@ -94,6 +106,12 @@ DAYS ?= 30
 ENDPOINTS ?= endpoints.yml
 retention: $(STAMPS)/installed ## delete conversations idle for DAYS (default 30); ENDPOINTS=..., DRY_RUN=1
 	@$(BIN)/cramp-retention --days $(DAYS) --endpoints $(ENDPOINTS) $(if $(DRY_RUN),--dry-run)
+
+report: $(STAMPS)/installed ## operator report, no message text (results/report.html); SINCE= UNTIL= ENDPOINTS=
+	@$(BIN)/cramp-report --endpoints $(ENDPOINTS) --out $(or $(OUT),results/report.html) $(if $(SINCE),--since $(SINCE)) $(if $(UNTIL),--until $(UNTIL))
+
+export-nlu: $(STAMPS)/installed ## opt-in (CRAMP_EXPORT_ENABLED=1): fallback and thumbs-down messages for NLU examples; HEALTH DATA
+	@$(BIN)/cramp-export-nlu --endpoints $(ENDPOINTS) --days $(DAYS) $(if $(OUT),--out $(OUT))
 
 clean: ## remove the environment, build output, models and results
 	rm -rf $(VENV) build results models/*.tar.gz

@@ -1,4 +1,8 @@
-"""Knowledge answers: short, naming their section, offering more."""
+"""Knowledge answers: short, naming their section, offering more.
+
+The texts come from the knowledge file and its phrases (data/knowledge/); this module only puts
+them together: a note on a medicine the person named, the answer, its section, our own safety note.
+"""
 from __future__ import annotations
 
 from typing import Any, Dict, List, Optional, Text
@@ -7,9 +11,10 @@ from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions import config
+from actions.feedback import feedback_buttons, time_to_ask
 from actions.history import last_topic
-from actions.knowledge import KnowledgeBase, Topic, knowledge
-from actions.topics import resolve_topic
+from actions.knowledge import KnowledgeBase, Topic, knowledge, phrases
+from actions.topics import answered_by_escalation, escalation_is_the_whole_turn, resolve_topic
 from actions.triage import Reply, TriagedAction
 
 TELL_MORE_PAYLOAD = "/tell_more"
@@ -19,8 +24,19 @@ def topic_button(topic: Topic) -> Dict[str, str]:
     return {"title": topic.title, "payload": f"/{config.TOPIC_INTENT_PREFIX}{topic.id}"}
 
 
+def citation(section: str) -> str:
+    """How a text names the article section it comes from."""
+    return phrases().text("citation", section=section)
+
+
 def source_line(topic: Topic) -> str:
-    return f"(From the article's section \u201c{topic.section}\u201d.)"
+    """The citation of a topic's answer."""
+    return citation(topic.section)
+
+
+def own_note(topic: Topic) -> Optional[str]:
+    """The topic's safety rule of ours, marked as not the article's."""
+    return phrases().text("own_note", note=topic.own_note) if topic.own_note else None
 
 
 def medicine_note(topic: Topic, kb: KnowledgeBase, names: List[str]) -> Optional[str]:
@@ -31,25 +47,42 @@ def medicine_note(topic: Topic, kb: KnowledgeBase, names: List[str]) -> Optional
     for name in names:
         medicine = kb.all_medicines.get(name.lower())
         if medicine:
-            notes.append(f"{medicine.name.capitalize()}: the article names it \u2014 {medicine.use}.")
+            notes.append(phrases().text("medicine_named", name=medicine.name.capitalize(),
+                                        use=medicine.use))
+        elif topic.not_named:
+            notes.append(topic.not_named.format(name=name))
         else:
-            notes.append(f"The article does not name {name}; it only says that more than 100 "
-                         "medicines may be linked to cramps, so ask your provider about it.")
+            notes.append(phrases().text("medicine_not_named", name=name))
     return " ".join(notes)
 
 
 def answer_buttons(topic: Topic, kb: KnowledgeBase) -> List[Dict[str, str]]:
-    buttons = [{"title": "Tell me more", "payload": TELL_MORE_PAYLOAD}] if topic.details else []
+    more = [{"title": phrases().text("tell_more_button"), "payload": TELL_MORE_PAYLOAD}]
+    buttons = more if topic.details or topic.tell_more else []
     buttons += [topic_button(kb[r]) for r in topic.related[: config.RELATED_BUTTONS]]
     return buttons
 
 
 def send_answer(dispatcher: CollectingDispatcher, kb: KnowledgeBase, topic: Topic,
-                medicines: List[str], with_buttons: bool = True) -> None:
-    """The short answer: a medicine note when one was named, the answer, its section."""
-    parts = [medicine_note(topic, kb, medicines), topic.answer, source_line(topic)]
-    dispatcher.utter_message(text="\n".join(p for p in parts if p),
-                             buttons=answer_buttons(topic, kb) if with_buttons else [])
+                medicines: List[str], with_buttons: bool = True,
+                ask_feedback: bool = False) -> None:
+    """The short answer: a medicine note when one was named, the answer, its section, our note;
+    with `ask_feedback`, the 👍 / 👎 buttons after the answer's own."""
+    parts = [medicine_note(topic, kb, medicines), topic.answer, source_line(topic), own_note(topic)]
+    buttons = answer_buttons(topic, kb) if with_buttons else []
+    if ask_feedback:
+        buttons += feedback_buttons()
+    dispatcher.utter_message(text="\n".join(p for p in parts if p), buttons=buttons)
+
+
+def details_text(topic: Topic) -> str:
+    """The details as bullets, each group followed by the section it comes from, then our note."""
+    lines: List[str] = []
+    for section, details in topic.detail_groups():
+        lines += [f"\u2022 {d}" for d in details]
+        lines.append(citation(section))
+    note = own_note(topic)
+    return "\n".join(lines + ([note] if note else []))
 
 
 def entity_values(tracker: Tracker, entity: str) -> List[str]:
@@ -74,12 +107,17 @@ class ActionAnswerTopic(TriagedAction):
             previous_topic=last_topic(tracker.events),
             urgency=tier,
             intent_ranking=message.get("intent_ranking", []),
+            text=message.get("text") or "",
         )
         topic = kb.get(topic_id)
         if topic is None:
             dispatcher.utter_message(response="utter_help")
             return Reply()
-        send_answer(dispatcher, kb, topic, entity_values(tracker, "medication"))
+        if answered_by_escalation(topic.id, tier):
+            # the escalation just said what to do, once, and why: nothing general after it
+            return Reply(topic.id)
+        send_answer(dispatcher, kb, topic, entity_values(tracker, "medication"),
+                    ask_feedback=tier == "none" and time_to_ask(tracker.events))
         return Reply(topic.id)
 
 
@@ -92,14 +130,20 @@ class ActionTellMore(TriagedAction):
     async def reply(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                     domain: Dict[Text, Any], tier: str) -> Reply:
         kb = knowledge()
+        intent = ((tracker.latest_message or {}).get("intent") or {}).get("name")
+        if escalation_is_the_whole_turn(intent, tier):
+            # "yes, but now my foot is cold and blue": nothing may dilute the escalation
+            return Reply()
         topic = kb.get(last_topic(tracker.events))
         if topic is None:
             dispatcher.utter_message(response="utter_help")
             return Reply()
         related = [topic_button(kb[r]) for r in topic.related]
         if topic.details:
-            text = "\n".join(f"\u2022 {d}" for d in topic.details) + "\n" + source_line(topic)
+            text = details_text(topic)
+        elif topic.tell_more:
+            text = topic.tell_more  # an overview: the article's detail is in its sub-topics
         else:
-            text = f"That is all the article says on {topic.title.lower()}. Related topics:"
+            text = phrases().text("tell_more_all_said", title=topic.title.lower())
         dispatcher.utter_message(text=text, buttons=related)
         return Reply(topic.id)

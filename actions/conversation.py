@@ -10,11 +10,12 @@ from typing import Any, Dict, Text, Tuple
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
+from actions.topics import escalation_is_enough
 from actions.triage import Reply, TriagedAction
 
 #: the intents data/rules/conversation.yml sends to action_small_talk
-SMALL_TALK_INTENTS: Tuple[str, ...] = ("greet", "goodbye", "thank", "bot_challenge", "help",
-                                       "out_of_scope", "deny", "stop_form")
+SMALL_TALK_INTENTS: Tuple[str, ...] = ("greet", "goodbye", "thank", "bot_challenge", "ask_source",
+                                       "help", "out_of_scope", "deny", "stop_form")
 #: small-talk intents whose response is not simply `utter_<intent>`
 RESPONSE_OF_INTENT: Dict[str, str] = {"stop_form": "utter_deny"}
 #: anything else that reaches small talk (e.g. a typed "/intent" payload) gets the help menu
@@ -36,6 +37,9 @@ class ActionSmallTalk(TriagedAction):
 
     async def reply(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                     domain: Dict[Text, Any], tier: str) -> Reply:
+        if escalation_is_enough(tier):
+            # "thanks, but now my chest hurts": "you're welcome" after "call 911" would dilute it
+            return Reply()
         intent = ((tracker.latest_message or {}).get("intent") or {}).get("name") or ""
         dispatcher.utter_message(response=response_for(intent))
         return Reply()

@@ -5,11 +5,13 @@
 - `validate_cramp_check_form` reads each answer (buttons or free text), triages the message like
   every other turn, answers a side question and asks again, accepts "skip" / "not sure", and asks
   once more with an example before moving on. An emergency ends the check at once.
-- `action_cramp_check_summary` ranks the article's causes that fit and gives the tier.
+- `action_cramp_check_summary` gives the tier's action first (when there is one), then the possible
+  causes the article describes that fit, each with advice cited to its own section, then the
+  article's full "see a provider if" list. Its sentences are data (phrases.yml, cramp_check.yml).
 """
 from __future__ import annotations
 
-from typing import Any, Dict, List, Optional, Text
+from typing import Any, Dict, List, Optional, Text, Tuple
 
 from rasa_sdk import Action, FormValidationAction, Tracker
 from rasa_sdk.events import EventType, SlotSet
@@ -17,13 +19,22 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions import config
-from actions.answers import entity_values, send_answer, source_line
+from actions.answers import citation, entity_values, send_answer, source_line
 from actions.cramp_check_rules import (
-    NOT_ASKED, NOT_SURE, SKIPPED, Answer, CrampCheck, answers_tier, cramp_check, facts_from, rank_causes,
+    NOT_ASKED,
+    NOT_SURE,
+    SKIPPED,
+    Answer,
+    CrampCheck,
+    SummaryItem,
+    answers_tier,
+    cramp_check,
+    facts_from,
+    rank_causes,
     read_answer,
 )
 from actions.history import highest_urgency
-from actions.knowledge import knowledge, topic_for_intent
+from actions.knowledge import KnowledgeError, Topic, knowledge, phrases, topic_for_intent
 from actions.topics import followup_treatment
 from actions.triage import Reply, TriagedAction, escalate, reported_signs
 from cramp_nlu.escalation import wording
@@ -191,7 +202,8 @@ class ValidateCrampCheckForm(FormValidationAction):
             if tracker.get_slot(RETRY_SLOT) == slot:
                 dispatcher.utter_message(response="utter_cramp_check_moving_on")
                 return [SlotSet(slot, NOT_SURE), SlotSet(RETRY_SLOT, None)]
-            dispatcher.utter_message(text=f"Sorry, I didn't catch that. You can answer {question.example}.")
+            dispatcher.utter_message(text=phrases().text("cramp_check.unclear_answer",
+                                                         example=question.example))
             return [SlotSet(slot, None), SlotSet(RETRY_SLOT, slot)]
         return [SlotSet(slot, answer), SlotSet(RETRY_SLOT, None)]
 
@@ -222,25 +234,59 @@ class ValidateCrampCheckForm(FormValidationAction):
         return None
 
 
-def summary_text(causes: List[str], tier: str, whys: List[str]) -> str:
+def _summary(key: str, **fields: Any) -> str:
+    return phrases().text(f"cramp_check.summary.{key}", **fields)
+
+
+def advised(topic: Topic) -> str:
+    """A topic's advice with the section it comes from."""
+    return f"{topic.advice_text} {source_line(topic)}"
+
+
+def see_doctor_text(item: SummaryItem) -> Tuple[str, str]:
+    """(the text, with its citation or our-rule mark; the bare text, to spot repeats)."""
+    if item.sign:
+        why = wording().whys[item.sign]
+        return _summary("own_rule", text=why), why
+    topic = knowledge()[item.topic]
+    if item.use == "detail":
+        found = [(detail, section) for section, details in topic.detail_groups()
+                 for detail in details if item.detail_containing in detail]
+        if not found:
+            raise KnowledgeError(f"cramp check summary: no detail of {topic.id} contains "
+                                 f"{item.detail_containing!r}")
+        text, section = found[0]
+    else:
+        text = topic.advice_text if item.use == "advice" else topic.answer
+        section = topic.section
+    return f"{text} {citation(section)}", text
+
+
+def summary_text(causes: List[str], tier: str, whys: List[str], with_action: bool = True) -> str:
+    """The summary; `with_action=False` when this turn's escalation, just above, already said the
+    tier's action and why (said once per turn)."""
     kb = knowledge()
-    lines = ["Here is what your answers point to, from the article:"]
+    summary = cramp_check().summary
+    lines: List[str] = []
+    if tier != "none" and with_action:
+        # what to do comes first, before any self-care
+        lines.append(_summary("action", action=wording().actions[tier]))
+        lines += [_summary("why", why=why) for why in whys[:2]]
+    shown = set()
     if causes:
+        lines.append(_summary("causes_heading"))
         for rank, cause in enumerate(causes, start=1):
-            topic = kb[cause]
-            treatment = kb[followup_treatment(cause)]
-            first_sentence = treatment.answer.split(". ")[0].rstrip(".") + "."
-            lines.append(f"{rank}. {topic.title}: {first_sentence} {source_line(topic)}")
+            topics = [kb[t] for t in summary.advice_topics(cause, followup_treatment(cause))]
+            shown.update(t.advice_text for t in topics)
+            lines.append(_summary("cause_line", rank=rank, title=kb[cause].title,
+                                  advice=" ".join(advised(t) for t in topics)))
     else:
-        lines.append("None of the article's eight causes stands out from your answers; "
-                     "general prevention (water, well-fitted shoes, a balanced diet) still applies.")
-    if tier != "none":
-        lines.append(f"What to do: {wording().actions[tier]}")
-        lines += [f"Why: {why}" for why in whys[:2]]
-    else:
-        lines.append("Nothing you told me calls for a doctor right now; see one if the cramps become "
-                     "frequent, severe or persistent, or come with swelling, redness, weakness or "
-                     "skin colour changes.")
+        lines.append(_summary("no_cause", advice=" ".join(advised(kb[t]) for t in summary.general)))
+    lines.append(_summary("see_doctor_heading"))
+    for item in summary.see_doctor:
+        text, bare = see_doctor_text(item)
+        if bare not in shown:
+            lines.append(_summary("see_doctor_item", text=text))
     lines.append(kb.disclaimer)
     return "\n".join(lines)
 
@@ -266,8 +312,14 @@ class ActionCrampCheckSummary(Action):
         tier = max_tier([rules_tier, highest_urgency(tracker.events)])
         if tier_rank(rules_tier) < tier_rank(tier):
             whys = []
-        dispatcher.utter_message(text=summary_text(causes, tier, whys),
-                                 json_message={"cramp_check": {"likely_causes": causes, "tier": tier}})
+        this_message = tracker.get_slot("urgency")  # the last answer's tier (set by the validation)
+        if this_message != "emergency":
+            said_above = tier != "none" and this_message == tier
+            text = summary_text(causes, tier, whys, with_action=not said_above)
+            dispatcher.utter_message(text=text, json_message={
+                "cramp_check": {"likely_causes": causes, "tier": tier}})
+        # else an emergency answer ended the check this turn: its escalation says what to do and
+        # why, and nothing (no causes, no self-care) may follow it in the same turn
         # `topic` was already written for this turn by the form's validation
         return ([SlotSet("likely_causes", causes), SlotSet("urgency", tier)]
                 + [SlotSet(slot, None) for slot in check.slots])

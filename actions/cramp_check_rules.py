@@ -15,7 +15,7 @@ import yaml
 
 from actions import config
 from actions.knowledge import TOPIC_IDS
-from cramp_nlu.terms import TIERS, max_tier
+from cramp_nlu.terms import TIERS, max_tier, packaged_terms
 
 SKIPPED = "skipped"
 NOT_SURE = "not_sure"
@@ -49,12 +49,35 @@ class Rule:
 
 
 @dataclass(frozen=True)
+class SummaryItem:
+    """One reason to see a provider in the summary: a topic's answer, advice or detail, or a
+    red-flag sign's why from the terms file (a rule of ours, not the article's)."""
+    topic: str = ""
+    use: str = "answer"  # answer | advice | detail
+    detail_containing: str = ""
+    sign: str = ""
+
+
+@dataclass(frozen=True)
+class Summary:
+    """Which knowledge texts the summary shows (its sentences are phrases.yml's)."""
+    advice: Dict[str, Tuple[str, ...]] = field(default_factory=dict)
+    general: Tuple[str, ...] = ("treatment",)
+    see_doctor: Tuple[SummaryItem, ...] = ()
+
+    def advice_topics(self, cause: str, treatment: str) -> Tuple[str, ...]:
+        """The topics whose advice a cause's line gives (default: its treatment)."""
+        return self.advice.get(cause, (treatment,))
+
+
+@dataclass(frozen=True)
 class CrampCheck:
     questions: Tuple[Question, ...]
     causes: Tuple[Rule, ...]
     tiers: Tuple[Rule, ...]
     skip_words: Tuple[str, ...]
     unsure_words: Tuple[str, ...]
+    summary: Summary = field(default_factory=Summary)
 
     @property
     def slots(self) -> List[str]:
@@ -98,7 +121,48 @@ def parse_cramp_check(raw: Any) -> CrampCheck:
     if not questions or not causes:
         raise CrampCheckError("cramp check needs questions and cause rules")
     return CrampCheck(questions, causes, tiers, _as_tuple(raw.get("skip_words", [])),
-                      _as_tuple(raw.get("unsure_words", [])))
+                      _as_tuple(raw.get("unsure_words", [])), parse_summary(raw.get("summary")))
+
+
+def parse_summary(raw: Any) -> Summary:
+    """The summary section: topic IDs that exist, sign IDs of the terms file."""
+    if not isinstance(raw, dict):
+        raise CrampCheckError("cramp check needs a 'summary' mapping")
+    advice: Dict[str, Tuple[str, ...]] = {}
+    for cause, topics in (raw.get("advice") or {}).items():
+        if cause not in TOPIC_IDS or not cause.startswith("cause_"):
+            raise CrampCheckError(f"summary: unknown cause {cause!r}")
+        advice[cause] = _known_topics(f"summary advice of {cause}", topics)
+    general = _known_topics("summary general", raw.get("general") or ["treatment"])
+    signs = {s["id"] for s in packaged_terms()["signs"]}
+    items = []
+    for entry in raw.get("see_doctor") or []:
+        if not isinstance(entry, dict):
+            raise CrampCheckError(f"summary: see_doctor items are mappings, not {entry!r}")
+        if "sign" in entry:
+            if entry["sign"] not in signs or set(entry) != {"sign"}:
+                raise CrampCheckError(f"summary: unknown sign {entry.get('sign')!r}")
+            items.append(SummaryItem(sign=entry["sign"]))
+            continue
+        topic = _known_topics("summary see_doctor", [entry.get("topic")])[0]
+        if "detail_containing" in entry:
+            items.append(SummaryItem(topic=topic, use="detail",
+                                     detail_containing=str(entry["detail_containing"])))
+        elif entry.get("use", "answer") in ("answer", "advice"):
+            items.append(SummaryItem(topic=topic, use=entry.get("use", "answer")))
+        else:
+            raise CrampCheckError(f"summary: unknown use {entry.get('use')!r}")
+    if not items:
+        raise CrampCheckError("summary: the see_doctor list is empty")
+    return Summary(advice=advice, general=general, see_doctor=tuple(items))
+
+
+def _known_topics(where: str, topics: Any) -> Tuple[str, ...]:
+    topics = _as_tuple(topics)
+    unknown = [t for t in topics if t not in TOPIC_IDS]
+    if unknown or not topics:
+        raise CrampCheckError(f"{where}: unknown topics {unknown}")
+    return topics
 
 
 def load_cramp_check(path: Path) -> CrampCheck:

@@ -8,7 +8,8 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions import config
 from actions.answers import topic_button
-from actions.knowledge import knowledge, topic_for_intent
+from actions.knowledge import knowledge, phrases, topic_for_intent
+from actions.topics import escalation_is_enough
 from actions.triage import Reply, TriagedAction
 
 
@@ -31,10 +32,12 @@ class ActionSuggestTopics(TriagedAction):
 
     async def reply(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                     domain: Dict[Text, Any], tier: str) -> Reply:
+        if escalation_is_enough(tier):
+            return Reply()  # "did you mean..." buttons after "call 911" would only dilute it
         kb = knowledge()
         ranking = (tracker.latest_message or {}).get("intent_ranking", [])
         topics = closest_topics(ranking, config.FALLBACK_SUGGESTIONS)
         buttons = [topic_button(kb[t]) for t in topics]
-        buttons.append({"title": "Show all topics", "payload": "/help"})
+        buttons.append({"title": phrases().text("show_all_topics_button"), "payload": "/help"})
         dispatcher.utter_message(response="utter_rephrase", buttons=buttons)
         return Reply()

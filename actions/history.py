@@ -6,7 +6,7 @@ from typing import Any, Dict, Iterable, List, Optional
 from cramp_nlu.terms import max_tier
 
 
-def _session_events(events: Iterable[Dict[str, Any]]) -> List[Dict[str, Any]]:
+def session_events(events: Iterable[Dict[str, Any]]) -> List[Dict[str, Any]]:
     """Events since the current session started."""
     events = list(events)
     for index in range(len(events) - 1, -1, -1):
@@ -16,7 +16,7 @@ def _session_events(events: Iterable[Dict[str, Any]]) -> List[Dict[str, Any]]:
 
 
 def _slot_values(events: Iterable[Dict[str, Any]], slot: str) -> List[Any]:
-    return [e.get("value") for e in _session_events(events)
+    return [e.get("value") for e in session_events(events)
             if e.get("event") == "slot" and e.get("name") == slot]
 
 

@@ -1,10 +1,13 @@
-"""The article's knowledge, loaded once per process from `data/knowledge/topics.yml`."""
+"""The article's knowledge, loaded once per process from `data/knowledge/topics.yml`, and the
+sentences the actions put around it, from `data/knowledge/phrases.yml` (code only assembles)."""
 from __future__ import annotations
 
+import datetime
+import string
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import Dict, List, Optional, Tuple
+from typing import Any, Dict, List, Mapping, Optional, Tuple
 
 import yaml
 
@@ -20,6 +23,36 @@ TOPIC_IDS: Tuple[str, ...] = (
     "treat_vascular", "treat_nerve", "treat_pregnancy", "treat_night",
     "magnesium", "see_doctor",
 )
+
+
+PHRASES_FILE = config.PHRASES_FILE
+
+#: Each phrase and the fields the code fills in: the file must have exactly these.
+PHRASE_FIELDS: Dict[str, Tuple[str, ...]] = {
+    "citation": ("section",),
+    "source": ("title", "author", "date"),
+    "own_note": ("note",),
+    "medicine_named": ("name", "use"),
+    "medicine_not_named": ("name",),
+    "tell_more_button": (),
+    "tell_more_all_said": ("title",),
+    "show_all_topics_button": (),
+    "feedback.helpful_button": (),
+    "feedback.unhelpful_button": (),
+    "feedback.thanks": (),
+    "feedback.sorry": (),
+    "cramp_check.unclear_answer": ("example",),
+    "cramp_check.summary.action": ("action",),
+    "cramp_check.summary.why": ("why",),
+    "cramp_check.summary.causes_heading": (),
+    "cramp_check.summary.cause_line": ("rank", "title", "advice"),
+    "cramp_check.summary.no_cause": ("advice",),
+    "cramp_check.summary.see_doctor_heading": (),
+    "cramp_check.summary.see_doctor_item": ("text",),
+    "cramp_check.summary.own_rule": ("text",),
+    "web.source": ("source",),
+    "web.note": ("emergency",),
+}
 
 
 class KnowledgeError(ValueError):
@@ -41,11 +74,100 @@ class Topic:
     details: Tuple[str, ...] = ()
     related: Tuple[str, ...] = ()
     medicines: Tuple[Medicine, ...] = ()
+    #: the section each detail comes from (the topic's own unless the file names another)
+    detail_sections: Tuple[str, ...] = ()
+    #: what "tell me more" says when the topic has no details (the overviews)
+    tell_more: str = ""
+    #: the topic's advice in one sentence (the cramp-check summary); "" = use the answer
+    advice: str = ""
+    #: a safety rule of ours, said after the citation and marked as not the article's
+    own_note: str = ""
+    #: what to say of a medicine the article does not name ({name})
+    not_named: str = ""
 
     def medicine(self, name: str) -> Optional[Medicine]:
         """The article's note on a medicine (canonical name, as the NLU synonyms produce it)."""
         wanted = name.strip().lower()
         return next((m for m in self.medicines if m.name == wanted), None)
+
+    @property
+    def advice_text(self) -> str:
+        """One complete piece of advice from this topic: its `advice`, else its answer."""
+        return self.advice or self.answer
+
+    def detail_groups(self) -> List[Tuple[str, List[str]]]:
+        """The details in order, grouped by the section each comes from: [(section, details)]."""
+        groups: List[Tuple[str, List[str]]] = []
+        sections = self.detail_sections or (self.section,) * len(self.details)
+        for detail, section in zip(self.details, sections, strict=True):
+            if groups and groups[-1][0] == section:
+                groups[-1][1].append(detail)
+            else:
+                groups.append((section, [detail]))
+        return groups
+
+
+class Phrases:
+    """The sentences of phrases.yml by dotted key; `text(key, **fields)` fills them in."""
+
+    def __init__(self, texts: Mapping[str, str]) -> None:
+        self._texts = dict(texts)
+
+    def text(self, key: str, **fields: Any) -> str:
+        return self._texts[key].format(**fields)
+
+    def keys(self) -> List[str]:
+        return sorted(self._texts)
+
+    def raw(self, key: str) -> str:
+        return self._texts[key]
+
+
+def _flatten(raw: Mapping[str, Any], prefix: str = "") -> Dict[str, Any]:
+    flat: Dict[str, Any] = {}
+    for key, value in raw.items():
+        name = f"{prefix}{key}"
+        if isinstance(value, Mapping):
+            flat.update(_flatten(value, name + "."))
+        else:
+            flat[name] = value
+    return flat
+
+
+def _fields(template: str) -> Tuple[str, ...]:
+    return tuple(sorted({name for _, name, _, _ in string.Formatter().parse(template) if name}))
+
+
+def parse_phrases(raw: object) -> Phrases:
+    """Validates phrases.yml: every phrase the code uses, each with exactly its fields."""
+    if not isinstance(raw, dict):
+        raise KnowledgeError("phrases file must be a mapping")
+    flat = {k: v for k, v in _flatten(raw).items() if k != "version"}
+    missing = sorted(set(PHRASE_FIELDS) - set(flat))
+    unknown = sorted(set(flat) - set(PHRASE_FIELDS))
+    if missing or unknown:
+        raise KnowledgeError(f"phrases file: missing {missing}, unknown {unknown}")
+    texts: Dict[str, str] = {}
+    for key, value in flat.items():
+        text = _text(value)
+        if not text:
+            raise KnowledgeError(f"phrase {key!r} must be a non-empty text")
+        if _fields(text) != tuple(sorted(PHRASE_FIELDS[key])):
+            raise KnowledgeError(f"phrase {key!r} must use the fields {sorted(PHRASE_FIELDS[key])}"
+                                 f", not {list(_fields(text))}")
+        texts[key] = text
+    return Phrases(texts)
+
+
+def load_phrases(path: Path) -> Phrases:
+    with open(path, encoding="utf-8") as handle:
+        return parse_phrases(yaml.safe_load(handle))
+
+
+@lru_cache(maxsize=1)
+def phrases() -> Phrases:
+    """The phrases of this process, read on first use and kept."""
+    return load_phrases(PHRASES_FILE)
 
 
 @dataclass(frozen=True)
@@ -55,9 +177,23 @@ class KnowledgeBase:
     article_title: str = ""
     article_author: str = ""
     all_medicines: Dict[str, Medicine] = field(default_factory=dict)
+    article_date: Optional[datetime.date] = None
 
     def __getitem__(self, topic_id: str) -> Topic:
         return self.topics[topic_id]
+
+    @property
+    def article_date_text(self) -> str:
+        """The article's date as people write it: "21 July 2024"."""
+        if self.article_date is None:
+            return ""
+        return f"{self.article_date.day} {self.article_date:%B %Y}"
+
+    def source(self, wording: Optional[Phrases] = None) -> str:
+        """The source named in words: title, author and date (phrases.yml `source`)."""
+        return (wording or phrases()).text("source", title=self.article_title,
+                                           author=self.article_author,
+                                           date=self.article_date_text)
 
     def get(self, topic_id: Optional[str]) -> Optional[Topic]:
         return self.topics.get(topic_id) if topic_id else None
@@ -74,6 +210,47 @@ def _text_list(topic_id: object, key: str, value: object) -> Tuple[str, ...]:
     if not isinstance(value, list) or not all(_text(v) for v in value):
         raise KnowledgeError(f"topic {topic_id!r}: '{key}' must be a list of non-empty texts")
     return tuple(_text(v) for v in value)
+
+
+def _details(topic_id: object, section: str,
+             value: object) -> Tuple[Tuple[str, ...], Tuple[str, ...]]:
+    """(details, the section of each): a detail is a text, or {text, section} from another
+    section."""
+    if value is None:
+        return (), ()
+    if not isinstance(value, list):
+        raise KnowledgeError(f"topic {topic_id!r}: 'details' must be a list of non-empty texts")
+    texts, sections = [], []
+    for item in value:
+        if isinstance(item, dict):
+            text, own = _text(item.get("text")), _text(item.get("section"))
+            if not text or not own or set(item) != {"text", "section"}:
+                raise KnowledgeError(f"topic {topic_id!r}: a detail given as a mapping needs"
+                                     " exactly a text and a section")
+        else:
+            text, own = _text(item), section
+        if not text:
+            raise KnowledgeError(f"topic {topic_id!r}: 'details' must be a list of non-empty texts")
+        texts.append(text)
+        sections.append(own)
+    return tuple(texts), tuple(sections)
+
+
+def _optional_text(topic_id: object, key: str, value: object) -> str:
+    if value is None:
+        return ""
+    if not _text(value):
+        raise KnowledgeError(f"topic {topic_id!r}: '{key}' must be a non-empty text")
+    return _text(value)
+
+
+def _article_date(value: object) -> datetime.date:
+    if isinstance(value, datetime.date):
+        return value
+    try:
+        return datetime.date.fromisoformat(str(value))
+    except ValueError:
+        raise KnowledgeError(f"article date must be YYYY-MM-DD, not {value!r}") from None
 
 
 def _medicines(topic_id: object, value: object) -> Tuple[Medicine, ...]:
@@ -102,14 +279,25 @@ def parse_knowledge(raw: object) -> KnowledgeBase:
             raise KnowledgeError(f"topic {entry.get('id')!r} lacks {missing}")
         if entry["id"] in topics:
             raise KnowledgeError(f"topic {entry['id']!r} appears twice")
+        details, detail_sections = _details(entry["id"], _text(entry["section"]),
+                                            entry.get("details"))
+        not_named = _optional_text(entry["id"], "not_named", entry.get("not_named"))
+        if not_named and _fields(not_named) != ("name",):
+            raise KnowledgeError(f"topic {entry['id']!r}: 'not_named' must use {{name}} and no"
+                                 " other field")
         topics[entry["id"]] = Topic(
             id=entry["id"],
             title=_text(entry["title"]),
             section=_text(entry["section"]),
             answer=_text(entry["answer"]),
-            details=_text_list(entry["id"], "details", entry.get("details")),
+            details=details,
             related=_text_list(entry["id"], "related", entry.get("related")),
             medicines=_medicines(entry["id"], entry.get("medicines")),
+            detail_sections=detail_sections,
+            tell_more=_optional_text(entry["id"], "tell_more", entry.get("tell_more")),
+            advice=_optional_text(entry["id"], "advice", entry.get("advice")),
+            own_note=_optional_text(entry["id"], "own_note", entry.get("own_note")),
+            not_named=not_named,
         )
     if set(topics) != set(TOPIC_IDS):
         raise KnowledgeError(
@@ -121,11 +309,12 @@ def parse_knowledge(raw: object) -> KnowledgeBase:
             raise KnowledgeError(f"topic {topic.id!r} relates to unknown topics {unknown}")
     medicines = {m.name: m for t in topics.values() for m in t.medicines}
     article = raw.get("article") if isinstance(raw.get("article"), dict) else {}
-    if not article:
+    if not all(_text(article.get(k)) for k in ("title", "author")) or not article.get("date"):
         raise KnowledgeError("knowledge file needs an 'article' mapping (title, author, date)")
     return KnowledgeBase(topics=topics, disclaimer=_text(raw.get("disclaimer")),
-                         article_title=article.get("title", ""),
-                         article_author=article.get("author", ""), all_medicines=medicines)
+                         article_title=_text(article["title"]),
+                         article_author=_text(article["author"]), all_medicines=medicines,
+                         article_date=_article_date(article["date"]))
 
 
 def load_knowledge(path: Path) -> KnowledgeBase:

@@ -1,12 +1,25 @@
 """Which knowledge topic answers this turn: intent, entities and the conversation so far."""
 from __future__ import annotations
 
+import re
 from typing import Any, Dict, Iterable, List, Optional
 
 from actions.knowledge import cause_and_treatment_pairs, topic_for_intent
+from cramp_nlu.terms import tier_rank
 
 FOLLOWUP_TREATMENT_INTENT = "ask_followup_treatment"
 REPORT_SYMPTOMS_INTENT = "report_symptoms"
+AFFIRM_INTENT = "affirm"
+#: the topic a symptom report with a tier is answered under
+SEE_DOCTOR_TOPIC = "see_doctor"
+#: from this tier on, the escalation is the whole answer to "should I see someone?": the action
+#: once, why, and nothing that dilutes it (the general see-a-provider answer)
+ESCALATION_ANSWERS_FROM = "urgent"
+#: a knowledge intent ranked below the report counts as a question asked alongside it when it has
+#: at least this confidence and the message is worded as a question
+QUESTION_ALONGSIDE_CONFIDENCE = 0.2
+QUESTION_OPENERS = ("what", "why", "how", "when", "which", "who", "is", "are", "do", "does",
+                    "can", "could", "should", "will", "would", "any")
 
 #: Entity values that name one cause; they sharpen a general question ("what causes cramps in
 #: pregnancy?" predicted as `ask_causes` becomes `cause_pregnancy`).
@@ -54,16 +67,65 @@ def followup_treatment(previous_topic: Optional[str]) -> str:
     return "treatment"
 
 
+def is_worded_as_a_question(text: str) -> bool:
+    """A question mark, or a sentence that opens like a question ("... swollen. what causes it")."""
+    if "?" in text:
+        return True
+    lowered = text.lower()
+    if re.search(r"\b(?:and|but|so)\s+(?:what|why|how|when|which|who)\b", lowered):
+        return True
+    sentences = re.split(r"[.!;,:\n]+", lowered)
+    return any(s.split() and s.split()[0] in QUESTION_OPENERS for s in sentences)
+
+
+def question_alongside(text: str, intent_ranking: Iterable[Dict[str, Any]],
+                       entities: Iterable[Dict[str, Any]]) -> Optional[str]:
+    """The knowledge question a symptom report also asks ("my calf is red and swollen, does
+    magnesium help?"), or None. "Should I see a doctor?" is answered by the escalation itself."""
+    if not is_worded_as_a_question(text or ""):
+        return None
+    for ranked in intent_ranking:
+        topic = topic_for_intent(ranked.get("name"))
+        if not topic or topic == SEE_DOCTOR_TOPIC:
+            continue
+        if float(ranked.get("confidence") or 0) < QUESTION_ALONGSIDE_CONFIDENCE:
+            return None
+        return sharpen(topic, entities)
+    return None
+
+
+def escalation_is_enough(urgency: str) -> bool:
+    """From `urgent` on, an escalation says what to do, once, and why; small talk, menus or the
+    general see-a-provider text after it would only dilute it."""
+    return tier_rank(urgency) >= tier_rank(ESCALATION_ANSWERS_FROM)
+
+
+def answered_by_escalation(topic: Optional[str], urgency: str) -> bool:
+    """Whether this turn's escalation already is the answer: at `urgent` and above, the general
+    "see a provider if your cramps become frequent..." text after "call 911" only dilutes it."""
+    return topic == SEE_DOCTOR_TOPIC and escalation_is_enough(urgency)
+
+
+def escalation_is_the_whole_turn(intent: Optional[str], urgency: str) -> bool:
+    """A bare "yes" (affirm, answered with "tell me more") that reports an urgent sign asks for
+    nothing: the escalation is the whole turn. An explicit "tell me more" is still answered."""
+    return intent == AFFIRM_INTENT and escalation_is_enough(urgency)
+
+
 def resolve_topic(intent: Optional[str], entities: Iterable[Dict[str, Any]],
                   previous_topic: Optional[str], urgency: str,
-                  intent_ranking: Iterable[Dict[str, Any]] = ()) -> Optional[str]:
-    """The topic to answer, or None when the turn is not a knowledge question."""
+                  intent_ranking: Iterable[Dict[str, Any]] = (), text: str = "") -> Optional[str]:
+    """The topic to answer, or None when the turn is not a knowledge question.
+
+    A symptom report with a tier goes to `see_doctor` (see `answered_by_escalation`), unless it
+    also asks a knowledge question, which is then answered after the escalation."""
     entities = list(entities)
+    intent_ranking = list(intent_ranking)
     if intent == FOLLOWUP_TREATMENT_INTENT:
         return followup_treatment(previous_topic)
     if intent == REPORT_SYMPTOMS_INTENT:
         if urgency != "none":
-            return "see_doctor"
+            return question_alongside(text, intent_ranking, entities) or SEE_DOCTOR_TOPIC
         # nothing worrying was reported (or it was denied): answer the best knowledge question
         for ranked in intent_ranking:
             topic = topic_for_intent(ranked.get("name"))

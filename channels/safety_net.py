@@ -4,7 +4,7 @@ Every turn of this assistant ends in at least one bot message. When a user messa
 (the action server is unreachable or failed: Rasa logs the error and carries on without the
 action's messages), the channel answers by itself, inside the Rasa process: first the escalation
 for any red flag in the text (the same detector and wording as the answering actions), then a short
-"having trouble" note with what to do meanwhile.
+"having trouble" note with what to do meanwhile (its wording: `data/safety_net.yml`).
 
 Channels use it by wrapping the `on_new_message` callback they receive in `blueprint()`:
 
@@ -14,8 +14,10 @@ Channels use it by wrapping the `on_new_message` callback they receive in `bluep
 from __future__ import annotations
 
 import logging
-from typing import Any, Awaitable, Callable, Dict, List, Text
+from importlib import resources
+from typing import Any, Awaitable, Callable, Dict, List, Optional, Text
 
+import yaml
 from rasa.core.channels.channel import OutputChannel, UserMessage
 
 from cramp_nlu.escalation import wording
@@ -23,11 +25,21 @@ from cramp_nlu.factory import shared_detector
 
 logger = logging.getLogger(__name__)
 
-TROUBLE_TEXT = (
-    "Sorry, I'm having trouble answering right now. Please try again in a few minutes. "
-    "Meanwhile: if anything about your feet or legs worries you, contact a healthcare provider, "
-    "and in an emergency call your local emergency number (911 in the US, 112 in the EU, 999 in the UK)."
-)
+#: the trouble note's wording, inside this package (the emergency action comes from the red-flag
+#: terms file, so the emergency numbers are written once)
+TEXTS_RESOURCE = "data/safety_net.yml"
+
+
+def trouble_text(raw: Optional[Dict[str, Any]] = None) -> str:
+    """The "having trouble" note, with the emergency tier's action filled in."""
+    if raw is None:
+        text = resources.files("channels").joinpath(TEXTS_RESOURCE).read_text("utf-8")
+        raw = yaml.safe_load(text)
+    return " ".join(str(raw["trouble"]).split()).format(emergency=wording().actions["emergency"])
+
+
+#: read once, when Rasa loads the channels (never on a failing turn)
+TROUBLE_TEXT = trouble_text()
 
 
 class CountingOutputChannel(OutputChannel):

@@ -30,7 +30,8 @@ class EndpointsError(Exception):
 
 
 def store_classes(endpoints: Path) -> Dict[str, type]:
-    """Each store section's custom class, imported the way Rasa imports it; raises EndpointsError."""
+    """Each store section's custom class, imported the way Rasa imports it; raises
+    EndpointsError."""
     config = yaml.safe_load(endpoints.read_text(encoding="utf-8")) or {}
     found: Dict[str, type] = {}
     for section, base in STORE_BASES.items():

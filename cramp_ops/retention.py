@@ -43,6 +43,8 @@ with warnings.catch_warnings():  # Rasa's imports print deprecation warnings of 
     import rasa.utils.endpoints  # noqa: E402,F401
 
 BATCH = 500  # conversations per DELETE statement (keeps the IN list and the transaction small)
+#: how long conversations are kept unless --days says otherwise (cramp-export-nlu uses it too)
+DEFAULT_DAYS = 30
 
 
 class RetentionError(Exception):
@@ -72,21 +74,25 @@ def store_config(endpoints: Path) -> Dict[str, Any]:
         raise RetentionError(f"no endpoints file {endpoints}")
     config = read_endpoint_config(str(endpoints), "tracker_store")
     if config is None:
-        raise RetentionError(f"{endpoints} has no tracker_store (Rasa keeps conversations in memory)")
+        raise RetentionError(f"{endpoints} has no tracker_store "
+                             "(Rasa keeps conversations in memory)")
     store_type = (config.type or "").strip()
     if store_type.lower() != "sql" and not store_type.endswith("SQLTrackerStore"):
         raise RetentionError(f"tracker store type {store_type!r} is not an SQL store")
     return {"url": config.url, **config.kwargs}
 
 
-def engine_url(config: Dict[str, Any], base: Path = Path.cwd()) -> sa.engine.URL:
-    """The database URL Rasa's SQLTrackerStore builds from the same settings."""
+def engine_url(config: Dict[str, Any], base: Optional[Path] = None) -> sa.engine.URL:
+    """The database URL Rasa's SQLTrackerStore builds from the same settings (a relative SQLite
+    path is taken from `base`, default the working directory, as Rasa does)."""
     from rasa.core.tracker_store import SQLTrackerStore, validate_port
 
+    base = Path.cwd() if base is None else base
     host = config.get("url")
     if host and "://" in str(host):
-        print("warning: the tracker store's url contains '://': Rasa (and this command) use it as the "
-              "whole database URL and ignore db, port, username and password", file=sys.stderr)
+        print("warning: the tracker store's url contains '://': Rasa (and this command) use it "
+              "as the whole database URL and ignore db, port, username and password",
+              file=sys.stderr)
     url = SQLTrackerStore.get_db_url(
         config.get("dialect", "sqlite"), host, validate_port(config.get("port")),
         config.get("db", "rasa.db"), config.get("username"), config.get("password"),
@@ -123,7 +129,8 @@ def stale_conversations(connection: sa.engine.Connection, cutoff: float) -> List
 
 def apply_retention(engine: sa.engine.Engine, days: float, dry_run: bool = False,
                     now: Optional[float] = None, vacuum: bool = True) -> Result:
-    """Delete (or with `dry_run` count) every conversation whose newest event is older than `days`."""
+    """Delete (or with `dry_run` count) every conversation whose newest event is older than
+    `days`."""
     if days < 0:
         raise ValueError("days must be >= 0")
     events = events_table()
@@ -153,8 +160,9 @@ def apply_retention(engine: sa.engine.Engine, days: float, dry_run: bool = False
 
 def main(argv: Optional[List[str]] = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--days", type=float, default=30,
-                        help="keep conversations with an event in the last DAYS days (default 30)")
+    parser.add_argument("--days", type=float, default=DEFAULT_DAYS,
+                        help=f"keep conversations with an event in the last DAYS days "
+                             f"(default {DEFAULT_DAYS})")
     parser.add_argument("--endpoints", type=Path, default=Path("endpoints.yml"),
                         help="endpoints file with the tracker_store (default endpoints.yml)")
     parser.add_argument("--dry-run", action="store_true", help="count, delete nothing")

@@ -11,11 +11,11 @@ This subclass changes these things and nothing else (same table, same queries):
 * the engine checks a pooled connection before using it (SQLAlchemy `pool_pre_ping`), so a dead
   connection is replaced instead of failing the turn;
 * Rasa's `session_scope` takes *any* `ValueError` raised while a session is open for "the
-  POSTGRESQL_SCHEMA schema does not exist" and calls `sys.exit(1)`. psycopg2 raises `ValueError` for a
-  string with a NUL character, so one REST request whose `sender` contains "\u0000" stops the whole
-  Rasa server (seen here with the stock store). Here only the schema check itself can end the
-  process; any other error fails that read or write like any database error (Rasa then answers the
-  turn without storing it);
+  POSTGRESQL_SCHEMA schema does not exist" and calls `sys.exit(1)`. psycopg2 raises `ValueError`
+  for a string with a NUL character, so one REST request whose `sender` contains "\u0000" stops
+  the whole Rasa server (seen here with the stock store). Here only the schema check itself can
+  end the process; any other error fails that read or write like any database error (Rasa then
+  answers the turn without storing it);
 * database errors are logged without their SQL parameters (SQLAlchemy `hide_parameters`): those
   hold sender IDs (phone numbers over SMS) and the users' messages;
 * a read or write that fails because the database is unreachable (`OperationalError`) is retried
@@ -28,12 +28,13 @@ Use it in an endpoints file (an installed module: Rasa finds it from any working
     tracker_store:
       type: cramp_ops.tracker_store.ReconnectingSQLTrackerStore
       dialect: postgresql
-      url: ${DB_HOST}          # a bare host name; see the pitfall in deploy/endpoints.production.yml
+      url: ${DB_HOST}  # a bare host name; see the pitfall in deploy/endpoints.production.yml
       ...
 
 Caution: if Rasa cannot import the class (a typo in `type:`), it falls back to an in-memory store
 with only a warning; `python -m cramp_ops.endpoints_check FILE` (run by the image build and
-tests/test_deploy_config.py) refuses such a file, and the cluster test checks the replicas share state.
+tests/test_deploy_config.py) refuses such a file, and the cluster test checks the replicas share
+state.
 """
 from __future__ import annotations
 
@@ -56,7 +57,8 @@ T = TypeVar("T")
 
 
 class ReconnectingSQLTrackerStore(SQLTrackerStore):
-    """`SQLTrackerStore` with pre-pinged pooled connections and retries while the database is away."""
+    """`SQLTrackerStore` with pre-pinged pooled connections and retries while the database is
+    away."""
 
     def __init__(self, *args: Any, retry_seconds: float = 20.0, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

@@ -4,6 +4,8 @@
 # Runs `npm ci` in web/ only when web/package-lock.json changed since the last install (or
 # node_modules is missing), then assembles web/dist/ afresh:
 #   index.html, chat.js, chat.css          from web/src/
+#   content.json                           the page's words (source, note, welcome) from the
+#                                          project's data (scripts/build_web_content.py)
 #   vendor/socket.io.min.js (+ its .map)   from web/node_modules/socket.io-client/dist/
 # Nothing is loaded from a CDN at run time. Idempotent: a second run installs nothing.
 set -euo pipefail
@@ -42,6 +44,9 @@ echo "==> assembling web/dist (socket.io-client $version)"
 tmp="$(mktemp -d "$WEB/.dist.XXXXXX")"
 trap 'rm -rf "$tmp"' EXIT
 cp "$WEB/src/index.html" "$WEB/src/chat.js" "$WEB/src/chat.css" "$tmp/"
+py="$ROOT/.venv/bin/python"
+[[ -x "$py" ]] || py="$(command -v python3)"
+"$py" "$ROOT/scripts/build_web_content.py" "$tmp/content.json"
 mkdir -p "$tmp/vendor"
 cp "$CLIENT" "$tmp/vendor/socket.io.min.js"
 [[ -f "$CLIENT.map" ]] && cp "$CLIENT.map" "$tmp/vendor/socket.io.min.js.map"

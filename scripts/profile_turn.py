@@ -122,6 +122,7 @@ def main() -> None:
     args = parser.parse_args()
     quiet_third_party_deprecations()
     logging.basicConfig(level=logging.WARNING)
+    logging.getLogger("rasa").setLevel(logging.WARNING)
     timings: Timings = defaultdict(list)
     with tempfile.TemporaryDirectory(prefix="profile-turn-") as workdir:
         procs = Supervisor(Path(workdir))

@@ -15,8 +15,9 @@ import yaml
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
+from cramp_harness.server_sets import ServerSets
 from cramp_harness.servers import Servers
-from cramp_harness.standins import CHANNEL_VARS, Platforms
+from cramp_harness.standins import Platforms
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DOMAIN_FILE = PROJECT_ROOT / "domain.yml"
@@ -105,16 +106,7 @@ def domain() -> Dict[str, Any]:
 
 
 # ---- integration tests: real servers, shared per pytest session ---------------------------------
-# One set per distinct set-up; tests use their own sender IDs, so sharing a set is safe. A set is
-# started only if a selected test uses it, and all the selected ones load their models at once.
-#   servers                  action server + Rasa (project credentials: REST, socket.io, Telegram,
-#                            Slack, Twilio against local stand-ins), INFO logs, the chat page
-#   restartable_servers      Rasa on its own SQLite file, restarted by tests (same action server)
-#   servers_without_actions  Rasa whose action server is down
-# (in the last two the messaging channels have no secrets, so they are disabled)
-SERVER_SETS = ("servers", "restartable_servers", "servers_without_actions")
-
-
+# One set per distinct set-up (cramp_harness/server_sets.py), started if a selected test uses it.
 @pytest.fixture(scope="session")
 def platforms() -> Iterator[Platforms]:
     """Telegram, Slack and Twilio stand-ins on loopback (they must be up before Rasa starts)."""
@@ -124,51 +116,27 @@ def platforms() -> Iterator[Platforms]:
 
 
 @pytest.fixture(scope="session")
-def server_sets(request, tmp_path_factory, platforms) -> Iterator[Dict[str, Servers]]:
-    """Every set the selected tests use, spawned together; each set's fixture waits for its own."""
-    wanted = {name for item in request.session.items for name in item.fixturenames
-              if name in SERVER_SETS}
-    root = tmp_path_factory.mktemp("servers")
-    no_channels = {name: "" for name in CHANNEL_VARS}  # never the developer's real secrets
-    sets: Dict[str, Servers] = {}
-    try:
-        if wanted & {"servers", "restartable_servers"}:
-            sets["servers"] = Servers(root / "default", env=platforms.env(), page=True)
-            sets["servers"].start_actions(wait=False)
-            if "servers" in wanted:
-                sets["servers"].start_rasa(wait=False)
-        if "restartable_servers" in wanted:
-            sets["restartable_servers"] = Servers(root / "restartable", page=True, env=no_channels,
-                                                  actions_port=sets["servers"].actions_port)
-            sets["restartable_servers"].start_rasa(wait=False)
-        if "servers_without_actions" in wanted:
-            sets["servers_without_actions"] = Servers(root / "without-actions", page=True,
-                                                      env=no_channels)
-            sets["servers_without_actions"].start_rasa(wait=False)
-        yield sets
-    finally:
-        for running in sets.values():
-            running.stop()
+def server_sets(request, tmp_path_factory, platforms) -> Iterator[ServerSets]:
+    # every fixture the selected tests use, in the order they first use it
+    wanted = dict.fromkeys(name for item in request.session.items for name in item.fixturenames)
+    sets = ServerSets(tmp_path_factory.mktemp("servers"), platforms, wanted)
+    yield sets
+    sets.stop()
 
 
 @pytest.fixture(scope="session")
 def servers(server_sets) -> Servers:
-    server_sets["servers"].wait_ready()
-    return server_sets["servers"]
+    return server_sets.get("servers")
 
 
 @pytest.fixture(scope="session")
 def restartable_servers(server_sets) -> Servers:
-    shared = server_sets["servers"].procs
-    shared.wait_ready(shared["actions"])  # its action server is the default set's
-    server_sets["restartable_servers"].wait_ready()
-    return server_sets["restartable_servers"]
+    return server_sets.get("restartable_servers")
 
 
 @pytest.fixture(scope="session")
 def servers_without_actions(server_sets) -> Servers:
-    server_sets["servers_without_actions"].wait_ready()
-    return server_sets["servers_without_actions"]
+    return server_sets.get("servers_without_actions")
 
 
 @pytest.hookimpl(hookwrapper=True)

@@ -9,10 +9,13 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.answers import ActionAnswerTopic, ActionTellMore
 from actions.fallback import ActionSuggestTopics
+from actions.feedback import PAYLOADS as FEEDBACK_PAYLOADS
 from actions.conversation import ActionSmallTalk, ActionStartOver
-from actions.knowledge import knowledge
+from actions.knowledge import knowledge, phrases
+from cramp_nlu.escalation import wording
 
 KB = knowledge()
+NO_FLAGS = {"tier": "none", "reasons": [], "findings": []}
 
 
 def slot(name: str, value: Any) -> Dict[str, Any]:
@@ -35,7 +38,9 @@ def slot_sets(events) -> Dict[str, Any]:
 
 
 def payloads(message) -> List[str]:
-    return [b["payload"] for b in message.get("buttons") or []]
+    """The answer's own buttons (the 👍 / 👎 feedback buttons are tested in test_feedback.py)."""
+    return [b["payload"] for b in message.get("buttons") or []
+            if b["payload"] not in FEEDBACK_PAYLOADS]
 
 
 def test_actions_have_the_domain_names(domain):
@@ -69,11 +74,17 @@ def test_answer_buttons_offer_more_and_two_related_topics(make_tracker, domain):
     assert buttons[1]["title"] == KB["treat_night"].title
 
 
-def test_answer_without_details_offers_no_tell_me_more(make_tracker, domain):
-    assert not KB["treatment"].details
-    _, messages = run(ActionAnswerTopic(), make_tracker("how to treat?", "ask_treatment"), domain)
+def test_answer_without_anything_more_offers_no_tell_me_more(make_tracker, domain):
+    assert not KB["treat_nerve"].details and not KB["treat_nerve"].tell_more
+    _, messages = run(ActionAnswerTopic(), make_tracker("nerve cramps?", "ask_treat_nerve"), domain)
     assert "/tell_more" not in payloads(messages[-1])
-    assert payloads(messages[-1]) == [f"/ask_{r}" for r in KB["treatment"].related[:2]]
+    assert payloads(messages[-1]) == [f"/ask_{r}" for r in KB["treat_nerve"].related[:2]]
+
+
+@pytest.mark.parametrize("topic_id", ["causes", "treatment"])
+def test_overview_answers_offer_more(make_tracker, domain, topic_id):
+    _, messages = run(ActionAnswerTopic(), make_tracker("q", f"ask_{topic_id}"), domain)
+    assert payloads(messages[-1]) == ["/tell_more"] + [f"/ask_{r}" for r in KB[topic_id].related[:2]]
 
 
 @pytest.mark.parametrize("topic_id", sorted(KB.topics))
@@ -81,7 +92,7 @@ def test_answer_buttons_are_valid_intents(make_tracker, domain, topic_id):
     _, messages = run(ActionAnswerTopic(), make_tracker("q", f"ask_{topic_id}"), domain)
     for payload in payloads(messages[-1]):
         assert payload.lstrip("/") in domain["intents"]
-    assert len(messages[-1]["buttons"]) <= 3
+    assert len(payloads(messages[-1])) <= 3
 
 
 def test_general_question_with_an_entity_answers_the_specific_cause(make_tracker, domain):
@@ -128,8 +139,41 @@ def test_gabapentin_is_named_in_the_treatment_answer(make_tracker, domain):
                            entities=[medication("gabapentin")])
     events, messages = run(ActionAnswerTopic(), tracker, domain)
     assert slot_sets(events)["topic"] == "treat_medication"
-    assert "Gabapentin: the article names it" in messages[-1]["text"]
-    assert "anticonvulsant" in messages[-1]["text"]
+    text = messages[-1]["text"]
+    assert "Gabapentin: the article names it" in text
+    assert "anticonvulsant" in text
+    # the article's context: a provider prescribing it, never a suggestion to take it
+    note = text.split("\n")[0]
+    assert "provider may prescribe" in note and "may ease" in note
+
+
+def test_which_medicines_names_the_six_the_article_names(make_tracker, domain):
+    tracker = make_tracker("which medicines can cause foot cramps?", "ask_cause_medication")
+    _, messages = run(ActionAnswerTopic(), tracker, domain)
+    text = messages[-1]["text"]
+    for name in ("naproxen", "raloxifene", "statins", "furosemide", "clonazepam", "citalopram"):
+        assert name in text, name
+    assert "have been linked to" in text and "in some people" in text
+
+
+@pytest.mark.parametrize("topic_id", ["cause_medication", "treat_medication", "magnesium"])
+def test_our_safety_rule_follows_the_citation_marked_as_ours(make_tracker, domain, topic_id):
+    topic = KB[topic_id]
+    _, messages = run(ActionAnswerTopic(), make_tracker("q", f"ask_{topic_id}"), domain)
+    text = messages[-1]["text"]
+    note = phrases().text("own_note", note=topic.own_note)
+    assert text.endswith(note)
+    assert "not the article's" in note
+    assert text.index(topic.section) < text.index(topic.own_note)
+
+
+def test_unknown_medicine_on_the_treatment_topic(make_tracker, domain):
+    tracker = make_tracker("does amitriptyline help cramps?", "ask_treat_medication",
+                           entities=[medication("amitriptyline")])
+    _, messages = run(ActionAnswerTopic(), tracker, domain)
+    text = messages[-1]["text"]
+    assert "The article does not name amitriptyline" in text
+    assert "gabapentin" in text and "100" not in text
 
 
 def test_unknown_medicine_is_said_not_to_be_named(make_tracker, domain):
@@ -198,14 +242,72 @@ def test_followup_ignores_topics_of_an_earlier_session(make_tracker, domain):
     assert slot_sets(events)["topic"] == "treatment"
 
 
-def test_reported_symptoms_with_urgency_answer_see_doctor(make_tracker, domain):
-    tracker = make_tracker("my calf is red and swollen", "report_symptoms",
-                           slots={"urgency": "see_doctor"},
+def test_reported_see_doctor_signs_get_the_see_doctor_answer(make_tracker, domain):
+    tracker = make_tracker("my feet tingle and I get cramps", "report_symptoms",
+                           triage={"tier": "see_doctor", "reasons": ["numbness_or_tingling"],
+                                   "findings": []},
                            intent_ranking=[{"name": "report_symptoms", "confidence": 0.9},
                                            {"name": "ask_cause_night", "confidence": 0.05}])
     events, messages = run(ActionAnswerTopic(), tracker, domain)
-    assert slot_sets(events)["topic"] == "see_doctor"
+    assert slot_sets(events) == {"urgency": "see_doctor", "topic": "see_doctor"}
+    assert messages[0]["text"].startswith(wording().headlines["see_doctor"])
     assert KB["see_doctor"].answer in messages[-1]["text"]
+
+
+@pytest.mark.parametrize("text, tier, reason", [
+    ("my calf is red and swollen", "urgent", "possible_vein_clot"),
+    ("leg cramp and now my chest hurts and my calf is swollen", "emergency", "chest_pain"),
+])
+def test_reported_urgent_signs_get_the_action_once_and_nothing_after(make_tracker, domain, text,
+                                                                     tier, reason):
+    """An emergency is not followed by routine advice: the escalation (the action, once, and
+    why) is the whole turn, with no general see-a-doctor answer and no "Tell me more" buttons."""
+    tracker = make_tracker(text, "report_symptoms",
+                           triage={"tier": tier, "reasons": [reason], "findings": []},
+                           intent_ranking=[{"name": "report_symptoms", "confidence": 0.9},
+                                           {"name": "ask_see_doctor", "confidence": 0.05}])
+    events, messages = run(ActionAnswerTopic(), tracker, domain)
+    assert slot_sets(events) == {"urgency": tier, "topic": "see_doctor"}
+    assert len(messages) == 1
+    (escalation,) = messages
+    assert escalation["text"] == wording().message(tier, [reason])["text"]
+    assert escalation["text"].count(wording().actions[tier]) == 1
+    assert f"Why: {wording().whys[reason]}" in escalation["text"]
+    assert not escalation.get("buttons")
+
+
+def test_asking_when_to_see_a_doctor_with_an_emergency_gets_the_escalation_only(make_tracker,
+                                                                              domain):
+    tracker = make_tracker("my chest hurts and my leg is swollen, should I see a doctor?",
+                           "ask_see_doctor",
+                           triage={"tier": "emergency", "reasons": ["chest_pain"], "findings": []})
+    events, messages = run(ActionAnswerTopic(), tracker, domain)
+    assert slot_sets(events)["topic"] == "see_doctor"
+    assert len(messages) == 1 and "911" in messages[0]["text"]
+
+
+def test_a_question_asked_alongside_an_emergency_is_answered_after_it(make_tracker, domain):
+    tracker = make_tracker("my chest hurts and my calf is swollen, does magnesium help?",
+                           "report_symptoms",
+                           triage={"tier": "emergency", "reasons": ["chest_pain"], "findings": []},
+                           intent_ranking=[{"name": "report_symptoms", "confidence": 0.6},
+                                           {"name": "ask_magnesium", "confidence": 0.35}])
+    events, messages = run(ActionAnswerTopic(), tracker, domain)
+    assert slot_sets(events) == {"urgency": "emergency", "topic": "magnesium"}
+    escalation, answer = messages
+    assert "911" in escalation["text"]
+    assert KB["magnesium"].answer in answer["text"]
+
+
+def test_a_report_not_worded_as_a_question_is_not_answered_as_one(make_tracker, domain):
+    tracker = make_tracker("my calf is red and swollen and i take magnesium", "report_symptoms",
+                           triage={"tier": "urgent", "reasons": ["possible_vein_clot"],
+                                   "findings": []},
+                           intent_ranking=[{"name": "report_symptoms", "confidence": 0.6},
+                                           {"name": "ask_magnesium", "confidence": 0.35}])
+    events, messages = run(ActionAnswerTopic(), tracker, domain)
+    assert slot_sets(events)["topic"] == "see_doctor"
+    assert len(messages) == 1
 
 
 def test_reported_symptoms_without_urgency_answer_the_closest_question(make_tracker, domain):
@@ -255,12 +357,59 @@ def test_tell_more_offers_all_related_topics(make_tracker, domain):
     assert len(messages[-1]["buttons"]) == 8  # every cause, not just the first two
 
 
-def test_tell_more_on_a_topic_without_details(make_tracker, domain):
-    tracker = make_tracker("more", "tell_more", events=[slot("topic", "treatment")])
+@pytest.mark.parametrize("topic_id", ["causes", "treatment"])
+def test_tell_more_after_an_overview_offers_its_sub_topics_truthfully(make_tracker, domain,
+                                                                     topic_id):
+    tracker = make_tracker("more", "tell_more", events=[slot("topic", topic_id)])
     events, messages = run(ActionTellMore(), tracker, domain)
-    assert slot_sets(events)["topic"] == "treatment"
-    assert messages[-1]["text"].startswith("That is all the article says on treating and preventing")
-    assert payloads(messages[-1]) == [f"/ask_{r}" for r in KB["treatment"].related]
+    assert slot_sets(events)["topic"] == topic_id
+    text = messages[-1]["text"]
+    assert text == KB[topic_id].tell_more
+    assert "all the article says" not in text and "everything the article says" not in text
+    assert payloads(messages[-1]) == [f"/ask_{r}" for r in KB[topic_id].related]
+
+
+def test_tell_more_on_a_topic_whose_answer_said_it_all(make_tracker, domain):
+    tracker = make_tracker("more", "tell_more", events=[slot("topic", "treat_nerve")])
+    events, messages = run(ActionTellMore(), tracker, domain)
+    assert slot_sets(events)["topic"] == "treat_nerve"
+    assert messages[-1]["text"].startswith(
+        "That is everything the article says on treating cramps from nerve damage")
+    assert payloads(messages[-1]) == [f"/ask_{r}" for r in KB["treat_nerve"].related]
+
+
+def test_tell_more_cites_each_detail_to_its_own_section(make_tracker, domain):
+    tracker = make_tracker("more", "tell_more", events=[slot("topic", "magnesium")])
+    _, messages = run(ActionTellMore(), tracker, domain)
+    text = messages[-1]["text"]
+    assert f"\u201c{KB['cause_electrolytes'].section}\u201d" in text
+    assert f"\u201c{KB['magnesium'].section}\u201d" not in text
+    assert text.endswith(phrases().text("own_note", note=KB["magnesium"].own_note))
+    tracker = make_tracker("more", "tell_more", events=[slot("topic", "see_doctor")])
+    _, messages = run(ActionTellMore(), tracker, domain)
+    lines = messages[-1]["text"].split("\n")
+    # own section, then the circulation section for pain at rest, then the own section again
+    cited = [line for line in lines if line.startswith("(From")]
+    assert [KB["see_doctor"].section in cited[0], "5) Peripheral" in cited[1],
+            KB["see_doctor"].section in cited[2]] == [True, True, True]
+
+
+def test_a_yes_that_reports_an_emergency_gets_only_the_escalation(make_tracker, domain):
+    tracker = make_tracker("yes, but now my foot has gone cold and blue", "affirm",
+                           triage={"tier": "emergency", "reasons": ["cold_limb"], "findings": []},
+                           events=[slot("topic", "cause_night")])
+    events, messages = run(ActionTellMore(), tracker, domain)
+    assert slot_sets(events) == {"urgency": "emergency", "topic": None}
+    assert len(messages) == 1 and "911" in messages[0]["text"]
+
+
+def test_an_explicit_tell_me_more_is_still_answered_after_an_escalation(make_tracker, domain):
+    tracker = make_tracker("tell me more, my foot has gone cold", "tell_more",
+                           triage={"tier": "emergency", "reasons": ["cold_limb"], "findings": []},
+                           events=[slot("topic", "cause_night")])
+    events, messages = run(ActionTellMore(), tracker, domain)
+    assert slot_sets(events) == {"urgency": "emergency", "topic": "cause_night"}
+    assert "911" in messages[0]["text"] and "8) Nocturnal Cramps" in messages[1]["text"]
 
 
 @pytest.mark.parametrize("events", [
@@ -312,3 +461,14 @@ def test_fallback_without_knowledge_candidates_still_offers_all_topics(make_trac
                                            {"name": "greet", "confidence": 0.1}])
     _, messages = run(ActionSuggestTopics(), tracker, domain)
     assert messages[-1]["buttons"] == [{"title": "Show all topics", "payload": "/help"}]
+
+
+
+def test_fallback_after_an_urgent_escalation_offers_no_menu(make_tracker, domain):
+    tracker = make_tracker("blah my foot went cold and blue zzz", "nlu_fallback",
+                           intent_ranking=[{"name": "nlu_fallback", "confidence": 0.9},
+                                           {"name": "ask_cause_night", "confidence": 0.1}])
+    events, messages = run(ActionSuggestTopics(), tracker, domain)
+    assert slot_sets(events) == {"urgency": "emergency", "topic": None}
+    assert len(messages) == 1 and not messages[0].get("buttons")
+    assert "911" in messages[0]["text"]

@@ -4,13 +4,24 @@ from __future__ import annotations
 import asyncio
 from typing import Any, Dict, List, Optional
 
+import pytest
+from conftest import DEFAULT_SLOTS, slot_event, user_event
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.cramp_check import (
-    ActionCrampCheckSummary, ActionStartCrampCheck, ValidateCrampCheckForm, known_answers,
+    ActionCrampCheckSummary,
+    ActionStartCrampCheck,
+    ValidateCrampCheckForm,
+    known_answers,
+    summary_text,
 )
-from conftest import DEFAULT_SLOTS, slot_event, user_event
+from actions.cramp_check_rules import cramp_check
+from actions.knowledge import knowledge, phrases
+from actions.topics import followup_treatment
+from cramp_nlu.escalation import wording
+
+KB = knowledge()
 
 CHECK_SLOTS = ["check_timing", "check_frequency", "check_duration", "check_pregnant",
                "check_medicines", "check_conditions", "check_footwear", "check_fluids",
@@ -65,6 +76,8 @@ def test_an_unclear_answer_is_asked_once_more_then_noted_as_not_sure(domain):
                            candidate="purple elephants", confidence=0.4)
     slots, messages = run(ValidateCrampCheckForm(), tracker, domain)
     assert slots["check_duration"] is None and slots["check_retry"] == "check_duration"
+    assert messages[0]["text"] == phrases().text(
+        "cramp_check.unclear_answer", example=cramp_check().question("check_duration").example)
     assert "for example" in messages[0]["text"]
     tracker = form_tracker("bananas", "out_of_scope", "check_duration", candidate="bananas",
                            filled={"check_retry": "check_duration"}, confidence=0.4)
@@ -139,3 +152,100 @@ def test_summary_keeps_an_earlier_higher_tier(domain):
     slots, messages = run(ActionCrampCheckSummary(), tracker, domain)
     assert slots["urgency"] == "emergency"
     assert "911" in messages[0]["text"]
+
+
+def test_an_emergency_answer_is_not_followed_by_a_summary(domain):
+    """The check's last turn after an emergency answer: the escalation said what to do and why;
+    no causes or self-care follow it."""
+    answers = {s: "not_asked" for s in CHECK_SLOTS}
+    answers["check_timing"] = "night"
+    tracker = form_tracker("my foot has gone cold and blue", "report_symptoms", None,
+                           filled={**answers, "urgency": "emergency"},
+                           events=[slot_event("urgency", "emergency")])
+    slots, messages = run(ActionCrampCheckSummary(), tracker, domain)
+    assert messages == []
+    assert slots["urgency"] == "emergency" and slots["likely_causes"] == ["cause_night"]
+
+
+# ---------------------------------------------------------------- the summary's text
+
+def cause_lines(text):
+    return [line for line in text.split("\n") if line[:1].isdigit()]
+
+
+@pytest.mark.parametrize("cause", [t for t in KB.topics if t.startswith("cause_")])
+def test_each_cause_line_cites_the_section_of_its_own_sentences(cause):
+    (line,) = cause_lines(summary_text([cause], "none", []))
+    topics = cramp_check().summary.advice_topics(cause, followup_treatment(cause))
+    for topic_id in topics:
+        topic = KB[topic_id]
+        sentence = f"{topic.advice_text} (From the article's section \u201c{topic.section}\u201d.)"
+        assert sentence in line, (cause, topic_id)
+    treatment = KB[followup_treatment(cause)]
+    if KB[cause].section not in {KB[t].section for t in topics}:
+        assert KB[cause].section not in line  # never the cause's section for the treatment
+    assert treatment.id in topics
+
+
+def test_the_footwear_line_carries_advice():
+    (line,) = cause_lines(summary_text(["cause_footwear"], "none", []))
+    assert "well-fitted, supportive shoes" in line
+    assert "The right shoes make a real difference." not in line
+
+
+def test_short_walk_pattern_puts_the_appointment_first():
+    text = summary_text(["cause_vascular"], "see_doctor", ["w"])
+    lines = text.split("\n")
+    assert lines[0] == phrases().text("cramp_check.summary.action",
+                                      action=wording().actions["see_doctor"])
+    (line,) = cause_lines(text)
+    assert line.index("appointment quickly") < line.index("physical therapy")
+    assert "diagnosed" in line
+
+
+SEE_DOCTOR_POINTS = ["frequent, severe or persistent", "swelling", "redness", "muscle weakness",
+                     "colour of the skin", "sleep", "get around", "do not improve", "self-care",
+                     "even at rest", "appointment quickly", "Numbness"]
+
+
+@pytest.mark.parametrize("causes, tier", [([], "none"), (["cause_night"], "none"),
+                                          (["cause_vascular", "cause_nerve"], "see_doctor"),
+                                          (["cause_medication"], "urgent")])
+def test_the_summary_is_no_diagnosis_and_gives_the_full_see_doctor_list(causes, tier):
+    text = summary_text(causes, tier, [])
+    assert "point to" not in text and "your cause" not in text.lower()
+    assert "Nothing you told me" not in text and "right now" not in text
+    if causes:
+        assert phrases().text("cramp_check.summary.causes_heading") in text
+    see_doctor = text[text.index(phrases().text("cramp_check.summary.see_doctor_heading")):]
+    for point in SEE_DOCTOR_POINTS:
+        assert point in see_doctor or point in text, point
+    # the rubric's numbness is marked as our rule, not the article's
+    numbness = next(line for line in text.split("\n") if line.startswith("\u2022 Numbness"))
+    assert "not from the article" in numbness
+    assert text.endswith(KB.disclaimer)
+    if tier != "none":
+        assert text.startswith(phrases().text("cramp_check.summary.action",
+                                              action=wording().actions[tier]))
+
+
+def test_nothing_in_the_see_doctor_list_repeats_a_cause_line():
+    text = summary_text(["cause_vascular"], "see_doctor", [])
+    assert text.count(KB["cause_vascular"].advice) == 1
+
+
+def test_an_urgent_last_answer_says_the_action_once_in_its_turn(domain):
+    """Pain at rest as the last answer: the escalation above gives the action and why; the summary
+    right after it does not repeat them."""
+    answers = {"check_timing": "rest", "check_frequency": "most_days", "check_duration": "longer",
+               "check_pregnant": "no", "check_medicines": ["none"], "check_conditions": ["none"],
+               "check_footwear": ["neither"], "check_fluids": ["neither"],
+               "check_red_flags": ["pain_at_rest"]}
+    tracker = form_tracker("my foot hurts even when I'm resting", "report_symptoms", None,
+                           filled={**answers, "urgency": "urgent"},
+                           events=[slot_event("urgency", "urgent")])
+    slots, messages = run(ActionCrampCheckSummary(), tracker, domain)
+    assert slots["urgency"] == "urgent" and slots["likely_causes"][0] == "cause_vascular"
+    text = messages[0]["text"]
+    assert wording().actions["urgent"] not in text and not text.startswith("What to do")
+    assert "appointment quickly" in text

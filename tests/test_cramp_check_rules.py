@@ -123,3 +123,42 @@ def test_malformed_rules_are_rejected(mutate, message):
     mutate(raw)
     with pytest.raises(CrampCheckError, match=message):
         parse_cramp_check(raw)
+
+
+@pytest.mark.parametrize("mutate, message", [
+    (lambda r: r.pop("summary"), "summary"),
+    (lambda r: r["summary"]["advice"].update(cause_gout=["treat_night"]), "unknown cause"),
+    (lambda r: r["summary"]["advice"].update(cause_night=["treat_gout"]), "unknown topics"),
+    (lambda r: r["summary"]["see_doctor"].append({"sign": "sore_elbow"}), "unknown sign"),
+    (lambda r: r["summary"]["see_doctor"].append({"topic": "see_doctor", "use": "title"}),
+     "unknown use"),
+    (lambda r: r["summary"].update(see_doctor=[]), "empty"),
+])
+def test_malformed_summary_is_rejected(mutate, message):
+    raw = copy.deepcopy(raw_rules())
+    mutate(raw)
+    with pytest.raises(CrampCheckError, match=message):
+        parse_cramp_check(raw)
+
+
+def test_summary_of_the_shipped_file(check):
+    # poor circulation: the appointment (the cause's advice) before the treatment
+    assert check.summary.advice_topics("cause_vascular", "treat_vascular") == (
+        "cause_vascular", "treat_vascular")
+    assert check.summary.advice_topics("cause_night", "treat_night") == ("treat_night",)
+    signs = [item.sign for item in check.summary.see_doctor if item.sign]
+    assert signs == ["numbness_or_tingling"]
+
+
+def tier_why(check, slot, value):
+    return next(r.why for r in check.tiers if r.when.get(slot) == (value,))
+
+
+def test_tier_reasons_say_what_the_article_or_rubric_supports(check):
+    assert all(rule.why for rule in check.tiers)
+    # the article gives no duration: the long-cramp rule is a precaution and says so
+    longer = tier_why(check, "check_duration", "longer")
+    assert "brief" in longer and "to be safe" in longer
+    assert "appointment quickly" in tier_why(check, "check_timing", "short_walk")
+    # numbness is the rubric's sign, not the article's
+    assert "article" not in tier_why(check, "check_red_flags", "numbness")

@@ -11,12 +11,17 @@ import yaml
 
 from actions import config
 from actions.knowledge import (
+    PHRASE_FIELDS,
+    PHRASES_FILE,
     TOPIC_IDS,
     KnowledgeError,
     cause_and_treatment_pairs,
     knowledge,
     load_knowledge,
+    load_phrases,
     parse_knowledge,
+    parse_phrases,
+    phrases,
     topic_for_intent,
 )
 
@@ -112,11 +117,70 @@ def test_sections_name_the_articles_sections(kb):
     assert kb["causes"].section == "What Are the 8 Causes of Cramps?"
     assert kb["treatment"].section == "What Is the Treatment for Cramps?"
     for topic in kb.topics.values():
-        # "<heading>" or "<heading> – <subsection>": every part is one of the article's headings
-        for part in topic.section.split(" \u2013 "):
-            assert part in headings, (topic.id, part)
+        # "<heading>" or "<heading> – <subsection>": every part is one of the article's headings,
+        # for the answer and for each detail (a detail may come from another section)
+        for section in (topic.section, *topic.detail_sections):
+            for part in section.split(" \u2013 "):
+                assert part in headings, (topic.id, part)
     numbered = sorted(kb[t].section for t in kb.topics if t.startswith("cause_"))
     assert [re.search(r"(\d)\)", s).group(1) for s in numbered] == list("12345678")
+
+
+def test_magnesium_is_cited_where_the_cochrane_paragraph_is(kb):
+    assert kb["magnesium"].section == "What Is the Treatment for Cramps? \u2013 Nocturnal cramping"
+    # its point on magnesium shortage is cited to the electrolyte cause, not to that section
+    (section, details), = kb["magnesium"].detail_groups()
+    assert section == kb["cause_electrolytes"].section and "shortage" in details[0]
+
+
+def test_details_default_to_the_topic_section(kb):
+    for topic in kb.topics.values():
+        assert len(topic.detail_sections) == len(topic.details), topic.id
+        assert [d for _, ds in topic.detail_groups() for d in ds] == list(topic.details)
+    assert kb["cause_night"].detail_groups() == [(kb["cause_night"].section,
+                                                 list(kb["cause_night"].details))]
+
+
+def test_overviews_say_where_their_detail_is(kb):
+    """ "tell me more" after causes/treatment must not claim that is all the article says."""
+    for topic_id in ("causes", "treatment"):
+        topic = kb[topic_id]
+        assert not topic.details and topic.tell_more, topic_id
+        assert "Pick one" in topic.tell_more and "all the article says" not in topic.tell_more
+    assert not [t for t in kb.topics.values() if t.tell_more and t.details]
+
+
+def test_every_treatment_and_the_circulation_cause_give_complete_advice(kb):
+    """The cramp-check summary uses one topic's advice per line: a whole sentence of advice."""
+    for topic_id in [t for t in EXPECTED_IDS if t.startswith("treat_")] + ["cause_vascular",
+                                                                            "treatment"]:
+        advice = kb[topic_id].advice_text
+        assert len(advice.split()) >= 12 and advice.endswith("."), topic_id
+    assert "appointment" in kb["cause_vascular"].advice
+
+
+def test_medication_answer_names_every_medicine_the_article_names(kb):
+    answer = kb["cause_medication"].answer.lower()
+    for medicine in kb["cause_medication"].medicines:
+        assert medicine.name in answer, medicine.name
+
+
+def test_our_own_safety_rules_are_not_in_the_articles_texts(kb):
+    """ "Do not stop a prescribed medicine on your own" is ours (the rubric), so it is an
+    `own_note`, said after the citation and marked as ours, never an answer or detail."""
+    for topic in kb.topics.values():
+        for text in (topic.answer, *topic.details, *(m.use for m in topic.medicines)):
+            assert "on your own" not in text and "doses" not in text, (topic.id, text)
+    assert "on your own" in kb["cause_medication"].own_note
+    assert "on your own" in kb["treat_medication"].own_note
+    assert "doses" in kb["magnesium"].own_note
+
+
+def test_unnamed_medicine_texts(kb):
+    not_named = kb["cause_medication"].not_named
+    assert "{name}" in not_named and "100" in not_named
+    assert "gabapentin" in kb["treat_medication"].not_named
+    assert "100" not in kb["treat_medication"].not_named  # the count is about causes
 
 
 def test_general_topics_list_their_specific_topics(kb):
@@ -127,6 +191,13 @@ def test_general_topics_list_their_specific_topics(kb):
 def test_article_metadata_and_disclaimer(kb):
     assert kb.article_title == "Foot Cramps: Causes & Treatment of a Foot Muscle Cramp"
     assert "Bawa" in kb.article_author
+    # the title is the article's own (its 8-word runs are in the article's fingerprint)
+    title = _words(kb.article_title)
+    assert all(hashlib.sha1(" ".join(title[i:i + 8]).encode()).hexdigest()[:12]
+               in FINGERPRINT["run_hashes"] for i in range(len(title) - 7))
+    assert kb.article_date_text == "21 July 2024"
+    assert kb.source() == ("\u201cFoot Cramps: Causes & Treatment of a Foot Muscle Cramp\u201d by "
+                           "Dr. Vaishnavi Bawa, podiatrist (LifesLittleSteps), 21 July 2024")
     assert "not a diagnosis" in kb.disclaimer
     assert "\n" not in kb.disclaimer
 
@@ -258,6 +329,20 @@ def _article_null(raw):
     raw["article"] = None
 
 
+def _article_date(value):
+    def mutate(raw):
+        raw["article"]["date"] = value
+    return mutate
+
+
+def _detail_mapping_without_section(raw):
+    raw["topics"][0]["details"] = [{"text": "a point"}]
+
+
+def _not_named_without_name(raw):
+    next(t for t in raw["topics"] if t["id"] == "cause_medication")["not_named"] = "Not named."
+
+
 UNCAUGHT = {
     "blank_answer": _set_topic_field(0, "answer", "   "),
     "blank_title": _set_topic_field(0, "title", "  "),
@@ -267,6 +352,12 @@ UNCAUGHT = {
     "medicine_without_name": _medicine_without("name"),
     "medicine_without_use": _medicine_without("use"),
     "article_null": _article_null,
+    "article_without_date": _article_date(None),
+    "article_date_not_iso": _article_date("21 July 2024"),
+    "detail_mapping_without_section": _detail_mapping_without_section,
+    "blank_advice": _set_topic_field(0, "advice", "  "),
+    "blank_tell_more": _set_topic_field(0, "tell_more", ""),
+    "not_named_without_name": _not_named_without_name,
 }
 
 
@@ -368,3 +459,30 @@ def test_answers_paraphrase_rather_than_copy_the_article(kb):
                 if hashlib.sha1(run.encode()).hexdigest()[:12] in article_runs:
                     copied.append((topic.id, run))
     assert not copied, copied
+
+
+# ---------------------------------------------------------------- the phrases around the knowledge
+
+def test_phrases_file_has_every_phrase_with_its_fields():
+    loaded = load_phrases(PHRASES_FILE)
+    assert loaded.keys() == sorted(PHRASE_FIELDS)
+    assert phrases() is phrases()  # read once per process
+    assert phrases().text("citation", section="X") == "(From the article's section \u201cX\u201d.)"
+
+
+def _raw_phrases():
+    return yaml.safe_load(PHRASES_FILE.read_text(encoding="utf-8"))
+
+
+@pytest.mark.parametrize("mutate, message", [
+    (lambda r: r.pop("citation"), "missing"),
+    (lambda r: r.update(extra="x"), "unknown"),
+    (lambda r: r.update(citation="(From {chapter}.)"), "fields"),
+    (lambda r: r.update(citation="no field at all"), "fields"),
+    (lambda r: r["cramp_check"]["summary"].update(action="  "), "non-empty"),
+])
+def test_malformed_phrases_raise(mutate, message):
+    raw = _raw_phrases()
+    mutate(raw)
+    with pytest.raises(KnowledgeError, match=message):
+        parse_phrases(raw)

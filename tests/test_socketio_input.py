@@ -56,7 +56,9 @@ class Chat:
                 return replies
 
     def close(self) -> None:
-        self.sio.disconnect()
+        # without abort the client waits for its pending long-poll, which the server holds until
+        # its next ping: 25-30 s per test (the server drops the session by itself)
+        self.sio.eio.disconnect(abort=True)
 
 
 @pytest.fixture

@@ -14,6 +14,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.answers import ActionAnswerTopic
 from actions.conversation import ActionSmallTalk, ActionStartOver, response_for
+from actions.topics import escalation_is_enough
 from actions.triage import DETECTOR, TriagedAction
 from cramp_nlu.escalation import wording
 from cramp_nlu.factory import shared_detector
@@ -31,6 +32,10 @@ def run_turn(tracker, domain) -> Tuple[List[Dict[str, Any]], List[Dict[str, Any]
     """One small-talk turn: (events, the messages sent before the small-talk reply)."""
     dispatcher = CollectingDispatcher()
     events = asyncio.run(ActionSmallTalk().run(dispatcher, tracker, domain))
+    if escalation_is_enough(slot_sets(events)["urgency"]):
+        # from `urgent` on the escalation is the whole turn: no small talk dilutes it
+        assert all(not m.get("response") for m in dispatcher.messages)
+        return events, dispatcher.messages
     *before, reply = dispatcher.messages
     intent = (tracker.latest_message.get("intent") or {}).get("name") or ""
     assert reply == {**reply, "response": response_for(intent)}  # the answer comes last
@@ -54,6 +59,24 @@ def all_subclasses(cls) -> List[type]:
     for sub in cls.__subclasses__():
         found += [sub, *all_subclasses(sub)]
     return found
+
+
+@pytest.mark.parametrize("text, intent, tier", [
+    ("thanks, but now my chest hurts and I can't breathe", "thank", "emergency"),
+    ("bye, my calf is swollen red and hot", "goodbye", "urgent"),
+])
+def test_no_small_talk_after_an_urgent_escalation(make_tracker, domain, text, intent, tier):
+    dispatcher = CollectingDispatcher()
+    events = asyncio.run(ActionSmallTalk().run(dispatcher, make_tracker(text, intent), domain))
+    assert slot_sets(events)["urgency"] == tier
+    assert [m["text"].split("\n")[0] for m in dispatcher.messages] == [wording().headlines[tier]]
+
+
+def test_small_talk_after_a_see_doctor_sign_still_answers(make_tracker, domain):
+    dispatcher = CollectingDispatcher()
+    tracker = make_tracker("thanks! my cramps are getting more frequent", "thank")
+    asyncio.run(ActionSmallTalk().run(dispatcher, tracker, domain))
+    assert dispatcher.messages[-1]["response"] == "utter_thank"
 
 
 def test_topic_and_urgency_are_written_once(make_tracker, domain):

@@ -4,7 +4,13 @@
  * Talks to Rasa's socket.io channel (channels.socketio.SocketIOChannel, session_persistence on):
  *   connect -> emit "session_request" {session_id}  -> "session_confirm" (id)
  *   send    -> emit "user_uttered" {message, session_id}
- *   receive <- "bot_uttered" {text, quick_replies?} or {custom: {escalation: {tier, action}}}
+ *   receive <- "bot_uttered" {text, quick_replies?} or {custom: {escalation: {tier, headline, action}}}
+ *
+ * The page has no words of its own for health content: content.json (built from the project's data
+ * by scripts/build_web.sh) gives the header's source and note and the welcome, which is the
+ * assistant's greeting (utter_greet). An escalation arrives as its text, then its custom payload:
+ * the text is shown once, as the banner, under the payload's headline (the same words as on every
+ * channel), never as a message and a banner repeating the same action.
  *
  * Safety rules kept throughout: message content is only ever put into the page with textContent
  * or createTextNode (never innerHTML), links are <a> elements built with createElement and only
@@ -20,11 +26,7 @@
   var TRANSCRIPT_KEY = "cramps-chat.transcript";
   var MAX_TRANSCRIPT = 300; // entries kept in localStorage
   var TYPING_TIMEOUT_MS = 30000; // hide the typing indicator if no reply comes by then
-  var TIERS = {
-    emergency: "Emergency",
-    urgent: "Urgent: get medical help today",
-    see_doctor: "Worth getting checked by a doctor"
-  };
+  var KNOWN_TIERS = ["emergency", "urgent", "see_doctor"]; // banner colours only (chat.css)
   var URL_PATTERN = /\bhttps?:\/\/[^\s<>"'`]+/gi;
   var TRAILING_PUNCTUATION = /[.,;:!?)\]}'"]+$/;
 
@@ -35,7 +37,9 @@
     transcript: [],
     connected: false, // socket connected and session confirmed: sending is allowed
     everConnected: false,
-    typingTimer: null
+    typingTimer: null,
+    content: null, // content.json: {source, note, welcome: {text, buttons}}
+    lastBot: null // the last bot message shown: {entry, node} (an escalation's text, until its payload)
   };
 
   // ---------- storage (fails soft: private windows may refuse localStorage) ----------
@@ -170,37 +174,79 @@
     elements.messages.appendChild(group);
   }
 
-  /** The escalation banner. `live` is false when restoring history (no new alert to announce). */
+  /** The escalation's text without its first line when that line is the headline. */
+  function escalationBody(entry) {
+    var text = typeof entry.text === "string" ? entry.text : "";
+    var headline = typeof entry.headline === "string" ? entry.headline : "";
+    if (text && headline && text.indexOf(headline) === 0) {
+      text = text.slice(headline.length).replace(/^\s+/, "");
+    }
+    return text || (typeof entry.action === "string" ? entry.action : "");
+  }
+
+  /** The escalation banner: the payload's headline, then the escalation's text (action, why).
+   * `live` is false when restoring history (no new alert to announce). */
   function renderEscalation(entry, live) {
-    var tier = Object.prototype.hasOwnProperty.call(TIERS, entry.tier) ? entry.tier : "urgent";
+    var tier = KNOWN_TIERS.indexOf(entry.tier) >= 0 ? entry.tier : "urgent";
     var banner = document.createElement("div");
-    banner.className = "escalation escalation--" + tier;
+    banner.className = "message message--bot escalation escalation--" + tier;
     banner.setAttribute("role", live ? "alert" : "note");
     banner.setAttribute("data-tier", tier);
-    var heading = document.createElement("p");
-    heading.className = "escalation__tier";
-    heading.textContent = TIERS[tier];
-    var action = document.createElement("p");
-    action.className = "escalation__action";
-    appendTextWithLinks(action, entry.action || "");
-    banner.appendChild(heading);
-    banner.appendChild(action);
+    var who = document.createElement("span");
+    who.className = "visually-hidden";
+    who.textContent = "Assistant: ";
+    banner.appendChild(who);
+    if (typeof entry.headline === "string" && entry.headline) {
+      var heading = document.createElement("p");
+      heading.className = "escalation__headline";
+      heading.textContent = entry.headline;
+      banner.appendChild(heading);
+    }
+    var body = document.createElement("p");
+    body.className = "message__text escalation__text";
+    appendTextWithLinks(body, escalationBody(entry));
+    banner.appendChild(body);
     elements.messages.appendChild(banner);
     return banner;
   }
 
+  /** The header's source and note, from content.json. */
+  function renderHeader() {
+    var content = state.content || {};
+    [["source", elements.source], ["note", elements.note]].forEach(function (pair) {
+      var text = typeof content[pair[0]] === "string" ? content[pair[0]] : "";
+      pair[1].textContent = text;
+      pair[1].hidden = !text;
+    });
+  }
+
+  /** The assistant's greeting (content.json), with its buttons while nothing was said yet. */
   function renderWelcome() {
+    var welcomeData = state.content && state.content.welcome;
+    if (!welcomeData || typeof welcomeData.text !== "string" || !welcomeData.text) {
+      return;
+    }
     var welcome = document.createElement("div");
     welcome.className = "message message--bot message--welcome";
+    var who = document.createElement("span");
+    who.className = "visually-hidden";
+    who.textContent = "Assistant: ";
+    welcome.appendChild(who);
     var body = document.createElement("p");
     body.className = "message__text";
-    body.textContent = "Hello! Ask me about foot cramps: what they are, what causes them, " +
-      "how to ease them, and when to see a doctor.\nFor example: “why do my feet cramp at night?”";
+    body.textContent = welcomeData.text;
     welcome.appendChild(body);
     elements.messages.appendChild(welcome);
+    var buttons = (Array.isArray(welcomeData.buttons) ? welcomeData.buttons : []).filter(function (b) {
+      return b && typeof b.title === "string" && typeof b.payload === "string";
+    });
+    if (buttons.length && state.transcript.length === 0) {
+      renderQuickReplies({ quickReplies: buttons });
+    }
   }
 
   function renderTranscript() {
+    state.lastBot = null;
     while (elements.messages.firstChild) {
       elements.messages.removeChild(elements.messages.firstChild);
     }
@@ -280,6 +326,7 @@
       return false;
     }
     retireQuickReplies();
+    state.lastBot = null;
     var entry = { kind: "message", from: "user", text: shownText || message };
     remember(entry);
     renderMessage(entry);
@@ -311,17 +358,41 @@
       var entry = { kind: "message", from: "bot", text: data.text, quickReplies: replies,
         active: replies.length > 0 };
       remember(entry);
-      renderMessage(entry);
+      state.lastBot = { entry: entry, node: renderMessage(entry) };
     }
     var custom = data.custom;
     if (custom && typeof custom === "object" && custom.escalation &&
         typeof custom.escalation === "object") {
-      var escalation = { kind: "escalation", tier: String(custom.escalation.tier || ""),
-        action: String(custom.escalation.action || "") };
-      remember(escalation);
-      renderEscalation(escalation, true);
+      receiveEscalation(custom.escalation);
     }
     scrollToEnd();
+  }
+
+  /** An escalation payload: its text came just before as a message; show that text once, as the
+   * banner under the payload's headline (no second copy of the action). */
+  function receiveEscalation(payload) {
+    var headline = typeof payload.headline === "string" ? payload.headline : "";
+    var tier = String(payload.tier || "");
+    var last = state.lastBot;
+    state.lastBot = null;
+    var entry;
+    if (last && headline && last.entry.text.indexOf(headline) === 0 &&
+        !(last.entry.quickReplies && last.entry.quickReplies.length) &&
+        last.node.parentNode === elements.messages) {
+      elements.messages.removeChild(last.node);
+      entry = last.entry;
+      entry.kind = "escalation";
+      entry.tier = tier;
+      entry.headline = headline;
+      delete entry.quickReplies;
+      delete entry.active;
+      save(TRANSCRIPT_KEY, state.transcript);
+    } else {
+      entry = { kind: "escalation", tier: tier, headline: headline, text: "",
+        action: typeof payload.action === "string" ? payload.action : "" };
+      remember(entry);
+    }
+    renderEscalation(entry, true);
   }
 
   // ---------- the socket ----------
@@ -396,14 +467,27 @@
     elements.input.focus();
   }
 
-  function loadConfig() {
-    return window.fetch("config.json", { cache: "no-store", credentials: "same-origin" })
+  function fetchJson(name) {
+    return window.fetch(name, { cache: "no-store", credentials: "same-origin" })
       .then(function (response) {
         if (!response.ok) {
-          throw new Error("config.json: HTTP " + response.status);
+          throw new Error(name + ": HTTP " + response.status);
         }
         return response.json();
       });
+  }
+
+  function loadConfig() {
+    return fetchJson("config.json");
+  }
+
+  /** The page's words (content.json); without them the chat still works, unlabelled. */
+  function loadContent() {
+    return fetchJson("content.json").then(function (content) {
+      return content && typeof content === "object" ? content : null;
+    }, function () {
+      return null;
+    });
   }
 
   function start() {
@@ -414,6 +498,8 @@
     elements.input = document.getElementById("message-input");
     elements.send = document.getElementById("send-button");
     elements.reset = document.getElementById("new-conversation");
+    elements.source = document.getElementById("chat-source");
+    elements.note = document.getElementById("chat-note");
 
     var stored = load(SESSION_KEY, null);
     state.sessionId = validSessionId(stored) ? stored : newSessionId();
@@ -441,7 +527,13 @@
       }
     });
 
-    loadConfig().then(connect).catch(function () {
+    // the page's words first (header, welcome), so the page is complete before anyone can send
+    loadContent().then(function (content) {
+      state.content = content;
+      renderHeader();
+      renderTranscript();
+      return loadConfig();
+    }).then(connect).catch(function () {
       setStatus("The chat could not load its settings. Please reload the page.", "error");
     });
   }
