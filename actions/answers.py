@@ -3,6 +3,7 @@
 The texts come from the knowledge file and its phrases (data/knowledge/); this module only puts
 them together: a note on a medicine the person named, the answer, its section, our own safety note.
 """
+
 from __future__ import annotations
 
 from typing import Any, Dict, List, Optional, Text
@@ -47,8 +48,9 @@ def medicine_note(topic: Topic, kb: KnowledgeBase, names: List[str]) -> Optional
     for name in names:
         medicine = kb.all_medicines.get(name.lower())
         if medicine:
-            notes.append(phrases().text("medicine_named", name=medicine.name.capitalize(),
-                                        use=medicine.use))
+            notes.append(
+                phrases().text("medicine_named", name=medicine.name.capitalize(), use=medicine.use)
+            )
         elif topic.not_named:
             notes.append(topic.not_named.format(name=name))
         else:
@@ -63,9 +65,14 @@ def answer_buttons(topic: Topic, kb: KnowledgeBase) -> List[Dict[str, str]]:
     return buttons
 
 
-def send_answer(dispatcher: CollectingDispatcher, kb: KnowledgeBase, topic: Topic,
-                medicines: List[str], with_buttons: bool = True,
-                ask_feedback: bool = False) -> None:
+def send_answer(
+    dispatcher: CollectingDispatcher,
+    kb: KnowledgeBase,
+    topic: Topic,
+    medicines: List[str],
+    with_buttons: bool = True,
+    ask_feedback: bool = False,
+) -> None:
     """The short answer: a medicine note when one was named, the answer, its section, our note;
     with `ask_feedback`, the 👍 / 👎 buttons after the answer's own."""
     parts = [medicine_note(topic, kb, medicines), topic.answer, source_line(topic), own_note(topic)]
@@ -86,8 +93,11 @@ def details_text(topic: Topic) -> str:
 
 
 def entity_values(tracker: Tracker, entity: str) -> List[str]:
-    values = [str(e.get("value")) for e in tracker.latest_message.get("entities", [])
-              if e.get("entity") == entity and e.get("value")]
+    values = [
+        str(e.get("value"))
+        for e in tracker.latest_message.get("entities", [])
+        if e.get("entity") == entity and e.get("value")
+    ]
     return list(dict.fromkeys(values))
 
 
@@ -97,8 +107,9 @@ class ActionAnswerTopic(TriagedAction):
     def name(self) -> Text:
         return "action_answer_topic"
 
-    async def reply(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-                    domain: Dict[Text, Any], tier: str) -> Reply:
+    async def reply(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any], tier: str
+    ) -> Reply:
         kb = knowledge()
         message = tracker.latest_message or {}
         topic_id = resolve_topic(
@@ -116,8 +127,13 @@ class ActionAnswerTopic(TriagedAction):
         if answered_by_escalation(topic.id, tier):
             # the escalation just said what to do, once, and why: nothing general after it
             return Reply(topic.id)
-        send_answer(dispatcher, kb, topic, entity_values(tracker, "medication"),
-                    ask_feedback=tier == "none" and time_to_ask(tracker.events))
+        send_answer(
+            dispatcher,
+            kb,
+            topic,
+            entity_values(tracker, "medication"),
+            ask_feedback=tier == "none" and time_to_ask(tracker.events),
+        )
         return Reply(topic.id)
 
 
@@ -127,8 +143,9 @@ class ActionTellMore(TriagedAction):
     def name(self) -> Text:
         return "action_tell_more"
 
-    async def reply(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-                    domain: Dict[Text, Any], tier: str) -> Reply:
+    async def reply(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any], tier: str
+    ) -> Reply:
         kb = knowledge()
         intent = ((tracker.latest_message or {}).get("intent") or {}).get("name")
         if escalation_is_the_whole_turn(intent, tier):

@@ -3,6 +3,7 @@
 The sentences are the domain's responses; this module only picks one: `utter_<intent>` for the
 small-talk intents ("thanks, but now my chest hurts" still escalates first).
 """
+
 from __future__ import annotations
 
 from typing import Any, Dict, Text, Tuple
@@ -14,8 +15,17 @@ from actions.topics import escalation_is_enough
 from actions.triage import Reply, TriagedAction
 
 #: the intents data/rules/conversation.yml sends to action_small_talk
-SMALL_TALK_INTENTS: Tuple[str, ...] = ("greet", "goodbye", "thank", "bot_challenge", "ask_source",
-                                       "help", "out_of_scope", "deny", "stop_form")
+SMALL_TALK_INTENTS: Tuple[str, ...] = (
+    "greet",
+    "goodbye",
+    "thank",
+    "bot_challenge",
+    "ask_source",
+    "help",
+    "out_of_scope",
+    "deny",
+    "stop_form",
+)
 #: small-talk intents whose response is not simply `utter_<intent>`
 RESPONSE_OF_INTENT: Dict[str, str] = {"stop_form": "utter_deny"}
 #: anything else that reaches small talk (e.g. a typed "/intent" payload) gets the help menu
@@ -35,8 +45,9 @@ class ActionSmallTalk(TriagedAction):
     def name(self) -> Text:
         return "action_small_talk"
 
-    async def reply(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-                    domain: Dict[Text, Any], tier: str) -> Reply:
+    async def reply(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any], tier: str
+    ) -> Reply:
         if escalation_is_enough(tier):
             # "thanks, but now my chest hurts": "you're welcome" after "call 911" would dilute it
             return Reply()
@@ -52,7 +63,8 @@ class ActionStartOver(TriagedAction):
     def name(self) -> Text:
         return "action_start_over"
 
-    async def reply(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-                    domain: Dict[Text, Any], tier: str) -> Reply:
+    async def reply(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any], tier: str
+    ) -> Reply:
         dispatcher.utter_message(response="utter_restart")
         return Reply(restart=True)

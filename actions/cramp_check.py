@@ -9,6 +9,7 @@
   causes the article describes that fit, each with advice cited to its own section, then the
   article's full "see a provider if" list. Its sentences are data (phrases.yml, cramp_check.yml).
 """
+
 from __future__ import annotations
 
 from typing import Any, Dict, List, Optional, Text, Tuple
@@ -46,8 +47,23 @@ STOPPED_SLOT = "check_stopped"
 #: intents that leave the check when the message does not also answer the question
 LEAVING_INTENTS = ("stop_form", "start_over")
 CONDITION_TO_ANSWER = {"diabetes": "diabetes", "circulation": "circulation", "nerve": "nerve"}
-QUESTION_OPENERS = ("what", "why", "how", "when", "which", "who", "is", "are", "do", "does", "can",
-                    "could", "should", "will", "would")
+QUESTION_OPENERS = (
+    "what",
+    "why",
+    "how",
+    "when",
+    "which",
+    "who",
+    "is",
+    "are",
+    "do",
+    "does",
+    "can",
+    "could",
+    "should",
+    "will",
+    "would",
+)
 
 
 def article_medicines() -> List[str]:
@@ -99,7 +115,8 @@ def answers_a_new_message(events: List[Dict[str, Any]]) -> bool:
         if kind == "user":
             return True
         if kind in ("slot", "user_featurization") or (
-                kind == "action" and event.get("name") in ("action_extract_slots", FORM_NAME)):
+            kind == "action" and event.get("name") in ("action_extract_slots", FORM_NAME)
+        ):
             continue
         return False
     return False
@@ -123,21 +140,30 @@ class ActionStartCrampCheck(TriagedAction):
     def name(self) -> Text:
         return "action_start_cramp_check"
 
-    async def reply(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-                    domain: Dict[Text, Any], tier: str) -> Reply:
+    async def reply(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any], tier: str
+    ) -> Reply:
         check = cramp_check()
-        already = {slot: tracker.get_slot(slot) for slot in check.slots
-                   if tracker.get_slot(slot) is not None}
-        known = {slot: value for slot, value in known_answers(tracker.events).items()
-                 if slot not in already}
+        already = {
+            slot: tracker.get_slot(slot)
+            for slot in check.slots
+            if tracker.get_slot(slot) is not None
+        }
+        known = {
+            slot: value
+            for slot, value in known_answers(tracker.events).items()
+            if slot not in already
+        }
         if already:
             dispatcher.utter_message(response="utter_cramp_check_resume")
         else:
             dispatcher.utter_message(response="utter_cramp_check_intro")
         if known:
             dispatcher.utter_message(response="utter_cramp_check_known")
-        return Reply(events=[SlotSet(slot, value) for slot, value in known.items()]
-                     + [SlotSet(RETRY_SLOT, None)])
+        return Reply(
+            events=[SlotSet(slot, value) for slot, value in known.items()]
+            + [SlotSet(RETRY_SLOT, None)]
+        )
 
 
 class ValidateCrampCheckForm(FormValidationAction):
@@ -146,54 +172,86 @@ class ValidateCrampCheckForm(FormValidationAction):
     def name(self) -> Text:
         return "validate_cramp_check_form"
 
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-                  domain: DomainDict) -> List[EventType]:
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> List[EventType]:
         check = cramp_check()
         # the form is also validated at activation and when it resumes; only a new user
         # message is triaged here (action_start_cramp_check triaged the first one)
-        user_turn = ((tracker.active_loop or {}).get("name") == FORM_NAME
-                     and answers_a_new_message(tracker.events))
+        user_turn = (tracker.active_loop or {}).get("name") == FORM_NAME and answers_a_new_message(
+            tracker.events
+        )
         events: List[EventType] = []
         if user_turn and self._wants_to_leave(tracker, check):
             tier = escalate(dispatcher, tracker)
             # ending the form with check_stopped set: the summary action says "paused" instead
             requested = tracker.get_slot("requested_slot")
             cleared = [SlotSet(requested, None)] if requested in check.slots else []
-            return with_topic_once([SlotSet("urgency", tier), *cleared, SlotSet(STOPPED_SLOT, True),
-                                    SlotSet("requested_slot", None)])
+            return with_topic_once(
+                [
+                    SlotSet("urgency", tier),
+                    *cleared,
+                    SlotSet(STOPPED_SLOT, True),
+                    SlotSet("requested_slot", None),
+                ]
+            )
         if user_turn:
             tier = escalate(dispatcher, tracker)
             events = [SlotSet("urgency", tier)]
             if tier == "emergency":
                 # stop asking: close every open question so the form ends and the summary follows
                 requested = tracker.get_slot("requested_slot")
-                open_slots = [s for s in check.slots
-                              if tracker.get_slot(s) is None or s == requested]
+                open_slots = [
+                    s for s in check.slots if tracker.get_slot(s) is None or s == requested
+                ]
                 dispatcher.utter_message(response="utter_cramp_check_ended_early")
-                return with_topic_once(events + [SlotSet(s, NOT_ASKED) for s in open_slots]
-                                       + [SlotSet(RETRY_SLOT, None)])
+                return with_topic_once(
+                    events
+                    + [SlotSet(s, NOT_ASKED) for s in open_slots]
+                    + [SlotSet(RETRY_SLOT, None)]
+                )
         # slots filled this turn by the form (from_text) or by action_start_cramp_check
         for slot, value in tracker.slots_to_validate().items():
             if slot in check.slots:
                 events += self._validate_one(dispatcher, tracker, check, slot, value, user_turn)
         return with_topic_once(events) if user_turn else events
 
-    def _validate_one(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-                      check: CrampCheck, slot: str, value: Any, user_turn: bool) -> List[EventType]:
+    def _validate_one(
+        self,
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+        check: CrampCheck,
+        slot: str,
+        value: Any,
+        user_turn: bool,
+    ) -> List[EventType]:
         question = check.question(slot)
-        canonical = isinstance(value, list) or value in question.answers or value in (
-            NOT_ASKED, NOT_SURE, SKIPPED)
+        canonical = (
+            isinstance(value, list)
+            or value in question.answers
+            or value in (NOT_ASKED, NOT_SURE, SKIPPED)
+        )
         if canonical or not user_turn:
             return [SlotSet(slot, value)]  # pre-filled, a button payload, or already read
         message = tracker.latest_message or {}
         text = str(value)
-        answer = read_answer(question, text, medicines=entity_values(tracker, "medication"),
-                             signs=reported_signs(message), skip_words=check.skip_words,
-                             unsure_words=check.unsure_words)
+        answer = read_answer(
+            question,
+            text,
+            medicines=entity_values(tracker, "medication"),
+            signs=reported_signs(message),
+            skip_words=check.skip_words,
+            unsure_words=check.unsure_words,
+        )
         side_topic = self._side_question(message, text)
         if side_topic and (answer is None or looks_like_a_question(text)):
-            send_answer(dispatcher, knowledge(), knowledge()[side_topic],
-                        entity_values(tracker, "medication"), with_buttons=False)
+            send_answer(
+                dispatcher,
+                knowledge(),
+                knowledge()[side_topic],
+                entity_values(tracker, "medication"),
+                with_buttons=False,
+            )
             dispatcher.utter_message(response="utter_cramp_check_back")
             return [SlotSet(slot, None), SlotSet("topic", side_topic)]
         if answer is None and slot == "check_medicines":
@@ -202,8 +260,9 @@ class ValidateCrampCheckForm(FormValidationAction):
             if tracker.get_slot(RETRY_SLOT) == slot:
                 dispatcher.utter_message(response="utter_cramp_check_moving_on")
                 return [SlotSet(slot, NOT_SURE), SlotSet(RETRY_SLOT, None)]
-            dispatcher.utter_message(text=phrases().text("cramp_check.unclear_answer",
-                                                         example=question.example))
+            dispatcher.utter_message(
+                text=phrases().text("cramp_check.unclear_answer", example=question.example)
+            )
             return [SlotSet(slot, None), SlotSet(RETRY_SLOT, slot)]
         return [SlotSet(slot, answer), SlotSet(RETRY_SLOT, None)]
 
@@ -220,8 +279,12 @@ class ValidateCrampCheckForm(FormValidationAction):
         requested = tracker.get_slot("requested_slot")
         if requested not in check.slots:
             return True
-        answer = read_answer(check.question(requested), message.get("text") or "",
-                             skip_words=check.skip_words, unsure_words=check.unsure_words)
+        answer = read_answer(
+            check.question(requested),
+            message.get("text") or "",
+            skip_words=check.skip_words,
+            unsure_words=check.unsure_words,
+        )
         return answer is None
 
     @staticmethod
@@ -250,11 +313,16 @@ def see_doctor_text(item: SummaryItem) -> Tuple[str, str]:
         return _summary("own_rule", text=why), why
     topic = knowledge()[item.topic]
     if item.use == "detail":
-        found = [(detail, section) for section, details in topic.detail_groups()
-                 for detail in details if item.detail_containing in detail]
+        found = [
+            (detail, section)
+            for section, details in topic.detail_groups()
+            for detail in details
+            if item.detail_containing in detail
+        ]
         if not found:
-            raise KnowledgeError(f"cramp check summary: no detail of {topic.id} contains "
-                                 f"{item.detail_containing!r}")
+            raise KnowledgeError(
+                f"cramp check summary: no detail of {topic.id} contains {item.detail_containing!r}"
+            )
         text, section = found[0]
     else:
         text = topic.advice_text if item.use == "advice" else topic.answer
@@ -278,8 +346,14 @@ def summary_text(causes: List[str], tier: str, whys: List[str], with_action: boo
         for rank, cause in enumerate(causes, start=1):
             topics = [kb[t] for t in summary.advice_topics(cause, followup_treatment(cause))]
             shown.update(t.advice_text for t in topics)
-            lines.append(_summary("cause_line", rank=rank, title=kb[cause].title,
-                                  advice=" ".join(advised(t) for t in topics)))
+            lines.append(
+                _summary(
+                    "cause_line",
+                    rank=rank,
+                    title=kb[cause].title,
+                    advice=" ".join(advised(t) for t in topics),
+                )
+            )
     else:
         lines.append(_summary("no_cause", advice=" ".join(advised(kb[t]) for t in summary.general)))
     lines.append(_summary("see_doctor_heading"))
@@ -297,8 +371,9 @@ class ActionCrampCheckSummary(Action):
     def name(self) -> Text:
         return "action_cramp_check_summary"
 
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-                  domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
+    ) -> List[Dict[Text, Any]]:
         check = cramp_check()
         if tracker.get_slot(STOPPED_SLOT):
             # the person stopped the check: keep the answers so far for "continue the cramp check"
@@ -316,10 +391,12 @@ class ActionCrampCheckSummary(Action):
         if this_message != "emergency":
             said_above = tier != "none" and this_message == tier
             text = summary_text(causes, tier, whys, with_action=not said_above)
-            dispatcher.utter_message(text=text, json_message={
-                "cramp_check": {"likely_causes": causes, "tier": tier}})
+            dispatcher.utter_message(
+                text=text, json_message={"cramp_check": {"likely_causes": causes, "tier": tier}}
+            )
         # else an emergency answer ended the check this turn: its escalation says what to do and
         # why, and nothing (no causes, no self-care) may follow it in the same turn
         # `topic` was already written for this turn by the form's validation
-        return ([SlotSet("likely_causes", causes), SlotSet("urgency", tier)]
-                + [SlotSet(slot, None) for slot in check.slots])
+        return [SlotSet("likely_causes", causes), SlotSet("urgency", tier)] + [
+            SlotSet(slot, None) for slot in check.slots
+        ]

@@ -3,6 +3,7 @@
 Everything here is pure and driven by `data/knowledge/cramp_check.yml`; the form actions
 (`actions/cramp_check.py`) only connect it to Rasa.
 """
+
 from __future__ import annotations
 
 import re
@@ -52,6 +53,7 @@ class Rule:
 class SummaryItem:
     """One reason to see a provider in the summary: a topic's answer, advice or detail, or a
     red-flag sign's why from the terms file (a rule of ours, not the article's)."""
+
     topic: str = ""
     use: str = "answer"  # answer | advice | detail
     detail_containing: str = ""
@@ -61,6 +63,7 @@ class SummaryItem:
 @dataclass(frozen=True)
 class Summary:
     """Which knowledge texts the summary shows (its sentences are phrases.yml's)."""
+
     advice: Dict[str, Tuple[str, ...]] = field(default_factory=dict)
     general: Tuple[str, ...] = ("treatment",)
     see_doctor: Tuple[SummaryItem, ...] = ()
@@ -96,10 +99,15 @@ def parse_cramp_check(raw: Any) -> CrampCheck:
     if not isinstance(raw, dict):
         raise CrampCheckError("cramp check file must be a mapping")
     questions = tuple(
-        Question(slot=q["slot"], example=q["example"],
-                 answers={str(k): _as_tuple(v) for k, v in q.get("answers", {}).items()},
-                 multi=bool(q.get("multi", False)), signs=dict(q.get("signs", {})))
-        for q in raw.get("questions", []))
+        Question(
+            slot=q["slot"],
+            example=q["example"],
+            answers={str(k): _as_tuple(v) for k, v in q.get("answers", {}).items()},
+            multi=bool(q.get("multi", False)),
+            signs=dict(q.get("signs", {})),
+        )
+        for q in raw.get("questions", [])
+    )
     values = {q.slot: set(q.answers) | set(q.signs.values()) for q in questions}
     values.setdefault("check_medicines", set()).add(ARTICLE_MEDICINE)
 
@@ -120,8 +128,14 @@ def parse_cramp_check(raw: Any) -> CrampCheck:
     tiers = rules("tiers", "tier", TIERS)
     if not questions or not causes:
         raise CrampCheckError("cramp check needs questions and cause rules")
-    return CrampCheck(questions, causes, tiers, _as_tuple(raw.get("skip_words", [])),
-                      _as_tuple(raw.get("unsure_words", [])), parse_summary(raw.get("summary")))
+    return CrampCheck(
+        questions,
+        causes,
+        tiers,
+        _as_tuple(raw.get("skip_words", [])),
+        _as_tuple(raw.get("unsure_words", [])),
+        parse_summary(raw.get("summary")),
+    )
 
 
 def parse_summary(raw: Any) -> Summary:
@@ -146,8 +160,11 @@ def parse_summary(raw: Any) -> Summary:
             continue
         topic = _known_topics("summary see_doctor", [entry.get("topic")])[0]
         if "detail_containing" in entry:
-            items.append(SummaryItem(topic=topic, use="detail",
-                                     detail_containing=str(entry["detail_containing"])))
+            items.append(
+                SummaryItem(
+                    topic=topic, use="detail", detail_containing=str(entry["detail_containing"])
+                )
+            )
         elif entry.get("use", "answer") in ("answer", "advice"):
             items.append(SummaryItem(topic=topic, use=entry.get("use", "answer")))
         else:
@@ -199,9 +216,15 @@ def _found_values(question: Question, text: str) -> List[str]:
     return list(dict.fromkeys(ordered))
 
 
-def read_answer(question: Question, text: str, *, medicines: Iterable[str] = (),
-                signs: Iterable[str] = (), skip_words: Sequence[str] = (),
-                unsure_words: Sequence[str] = ()) -> Optional[Answer]:
+def read_answer(
+    question: Question,
+    text: str,
+    *,
+    medicines: Iterable[str] = (),
+    signs: Iterable[str] = (),
+    skip_words: Sequence[str] = (),
+    unsure_words: Sequence[str] = (),
+) -> Optional[Answer]:
     """The canonical answer in a reply, or None when the reply is not understood.
 
     `medicines` are the canonical names the NLU found (entity `medication`); `signs` are the
@@ -219,7 +242,9 @@ def read_answer(question: Question, text: str, *, medicines: Iterable[str] = (),
     found = _found_values(question, clean)
     if question.signs:
         from_signs = [question.signs[s] for s in signs if s in question.signs]
-        found = list(dict.fromkeys(from_signs + [v for v in found if not from_signs or v != "none"]))
+        found = list(
+            dict.fromkeys(from_signs + [v for v in found if not from_signs or v != "none"])
+        )
     if question.slot == "check_medicines":
         named = [m.lower() for m in medicines]
         if named:

@@ -1,4 +1,5 @@
 """The low-confidence path: ask to rephrase and offer the closest topics as buttons."""
+
 from __future__ import annotations
 
 from typing import Any, Dict, List, Text
@@ -30,8 +31,9 @@ class ActionSuggestTopics(TriagedAction):
     def name(self) -> Text:
         return "action_suggest_topics"
 
-    async def reply(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-                    domain: Dict[Text, Any], tier: str) -> Reply:
+    async def reply(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any], tier: str
+    ) -> Reply:
         if escalation_is_enough(tier):
             return Reply()  # "did you mean..." buttons after "call 911" would only dilute it
         kb = knowledge()

@@ -6,6 +6,7 @@ answers, never after an escalation or inside the guided check. Typed replies ("t
 "that didn't answer my question") are intents of their own, so the operator report
 (`cramp-report`) counts feedback from Rasa's stored events alone.
 """
+
 from __future__ import annotations
 
 from typing import Any, Dict, Iterable, List, Text
@@ -26,17 +27,23 @@ SEE_DOCTOR_TOPIC = "see_doctor"
 
 def feedback_buttons() -> List[Dict[str, str]]:
     """👍 / 👎; their titles are also their accessible labels (words, not only an emoji)."""
-    return [{"title": phrases().text("feedback.helpful_button"), "payload": PAYLOADS[0]},
-            {"title": phrases().text("feedback.unhelpful_button"), "payload": PAYLOADS[1]}]
+    return [
+        {"title": phrases().text("feedback.helpful_button"), "payload": PAYLOADS[0]},
+        {"title": phrases().text("feedback.unhelpful_button"), "payload": PAYLOADS[1]},
+    ]
 
 
 def _asked(event: Dict[str, Any]) -> bool:
-    buttons = ((event.get("data") or {}).get("buttons") or []) if event.get("event") == "bot" else []
+    buttons = (
+        ((event.get("data") or {}).get("buttons") or []) if event.get("event") == "bot" else []
+    )
     return any(b.get("payload") in PAYLOADS for b in buttons)
 
 
 def _answered(event: Dict[str, Any]) -> bool:
-    return event.get("event") == "slot" and event.get("name") == "topic" and bool(event.get("value"))
+    return (
+        event.get("event") == "slot" and event.get("name") == "topic" and bool(event.get("value"))
+    )
 
 
 def time_to_ask(events: Iterable[Dict[str, Any]]) -> bool:
@@ -57,8 +64,9 @@ class ActionFeedback(TriagedAction):
     def name(self) -> Text:
         return "action_feedback"
 
-    async def reply(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-                    domain: Dict[Text, Any], tier: str) -> Reply:
+    async def reply(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any], tier: str
+    ) -> Reply:
         intent = ((tracker.latest_message or {}).get("intent") or {}).get("name")
         if intent != UNHELPFUL_INTENT:
             dispatcher.utter_message(text=phrases().text("feedback.thanks"))
@@ -66,12 +74,23 @@ class ActionFeedback(TriagedAction):
         kb = knowledge()
         previous = kb.get(last_topic(tracker.events))
         others = [t for t in (previous.related if previous else ()) if t != SEE_DOCTOR_TOPIC]
-        buttons = [{"title": kb[t].title, "payload": f"/{config.TOPIC_INTENT_PREFIX}{t}"}
-                   for t in others[: config.FALLBACK_SUGGESTIONS]]
-        buttons.append({"title": kb[SEE_DOCTOR_TOPIC].title,
-                        "payload": f"/{config.TOPIC_INTENT_PREFIX}{SEE_DOCTOR_TOPIC}"})
+        buttons = [
+            {"title": kb[t].title, "payload": f"/{config.TOPIC_INTENT_PREFIX}{t}"}
+            for t in others[: config.FALLBACK_SUGGESTIONS]
+        ]
+        buttons.append(
+            {
+                "title": kb[SEE_DOCTOR_TOPIC].title,
+                "payload": f"/{config.TOPIC_INTENT_PREFIX}{SEE_DOCTOR_TOPIC}",
+            }
+        )
         advice = kb[SEE_DOCTOR_TOPIC]
-        text = "\n".join([phrases().text("feedback.sorry"), advice.answer,
-                          phrases().text("citation", section=advice.section)])
+        text = "\n".join(
+            [
+                phrases().text("feedback.sorry"),
+                advice.answer,
+                phrases().text("citation", section=advice.section),
+            ]
+        )
         dispatcher.utter_message(text=text, buttons=buttons)
         return Reply()

@@ -1,4 +1,5 @@
 """What earlier turns of this session said, derived from the tracker's events (no extra slots)."""
+
 from __future__ import annotations
 
 from typing import Any, Dict, Iterable, List, Optional
@@ -11,13 +12,16 @@ def session_events(events: Iterable[Dict[str, Any]]) -> List[Dict[str, Any]]:
     events = list(events)
     for index in range(len(events) - 1, -1, -1):
         if events[index].get("event") == "session_started":
-            return events[index + 1:]
+            return events[index + 1 :]
     return events
 
 
 def _slot_values(events: Iterable[Dict[str, Any]], slot: str) -> List[Any]:
-    return [e.get("value") for e in session_events(events)
-            if e.get("event") == "slot" and e.get("name") == slot]
+    return [
+        e.get("value")
+        for e in session_events(events)
+        if e.get("event") == "slot" and e.get("name") == slot
+    ]
 
 
 def last_topic(events: Iterable[Dict[str, Any]]) -> Optional[str]:

@@ -1,5 +1,6 @@
 """The article's knowledge, loaded once per process from `data/knowledge/topics.yml`, and the
 sentences the actions put around it, from `data/knowledge/phrases.yml` (code only assembles)."""
+
 from __future__ import annotations
 
 import datetime
@@ -15,13 +16,27 @@ from actions import config
 
 #: The topic IDs are a contract with the evaluation suite: all of them, no others.
 TOPIC_IDS: Tuple[str, ...] = (
-    "definition", "causes",
-    "cause_dehydration", "cause_footwear", "cause_electrolytes", "cause_medication",
-    "cause_vascular", "cause_nerve", "cause_pregnancy", "cause_night",
+    "definition",
+    "causes",
+    "cause_dehydration",
+    "cause_footwear",
+    "cause_electrolytes",
+    "cause_medication",
+    "cause_vascular",
+    "cause_nerve",
+    "cause_pregnancy",
+    "cause_night",
     "treatment",
-    "treat_dehydration", "treat_footwear", "treat_electrolytes", "treat_medication",
-    "treat_vascular", "treat_nerve", "treat_pregnancy", "treat_night",
-    "magnesium", "see_doctor",
+    "treat_dehydration",
+    "treat_footwear",
+    "treat_electrolytes",
+    "treat_medication",
+    "treat_vascular",
+    "treat_nerve",
+    "treat_pregnancy",
+    "treat_night",
+    "magnesium",
+    "see_doctor",
 )
 
 
@@ -153,8 +168,10 @@ def parse_phrases(raw: object) -> Phrases:
         if not text:
             raise KnowledgeError(f"phrase {key!r} must be a non-empty text")
         if _fields(text) != tuple(sorted(PHRASE_FIELDS[key])):
-            raise KnowledgeError(f"phrase {key!r} must use the fields {sorted(PHRASE_FIELDS[key])}"
-                                 f", not {list(_fields(text))}")
+            raise KnowledgeError(
+                f"phrase {key!r} must use the fields {sorted(PHRASE_FIELDS[key])}"
+                f", not {list(_fields(text))}"
+            )
         texts[key] = text
     return Phrases(texts)
 
@@ -191,9 +208,12 @@ class KnowledgeBase:
 
     def source(self, wording: Optional[Phrases] = None) -> str:
         """The source named in words: title, author and date (phrases.yml `source`)."""
-        return (wording or phrases()).text("source", title=self.article_title,
-                                           author=self.article_author,
-                                           date=self.article_date_text)
+        return (wording or phrases()).text(
+            "source",
+            title=self.article_title,
+            author=self.article_author,
+            date=self.article_date_text,
+        )
 
     def get(self, topic_id: Optional[str]) -> Optional[Topic]:
         return self.topics.get(topic_id) if topic_id else None
@@ -212,8 +232,9 @@ def _text_list(topic_id: object, key: str, value: object) -> Tuple[str, ...]:
     return tuple(_text(v) for v in value)
 
 
-def _details(topic_id: object, section: str,
-             value: object) -> Tuple[Tuple[str, ...], Tuple[str, ...]]:
+def _details(
+    topic_id: object, section: str, value: object
+) -> Tuple[Tuple[str, ...], Tuple[str, ...]]:
     """(details, the section of each): a detail is a text, or {text, section} from another
     section."""
     if value is None:
@@ -225,8 +246,10 @@ def _details(topic_id: object, section: str,
         if isinstance(item, dict):
             text, own = _text(item.get("text")), _text(item.get("section"))
             if not text or not own or set(item) != {"text", "section"}:
-                raise KnowledgeError(f"topic {topic_id!r}: a detail given as a mapping needs"
-                                     " exactly a text and a section")
+                raise KnowledgeError(
+                    f"topic {topic_id!r}: a detail given as a mapping needs"
+                    " exactly a text and a section"
+                )
         else:
             text, own = _text(item), section
         if not text:
@@ -279,12 +302,14 @@ def parse_knowledge(raw: object) -> KnowledgeBase:
             raise KnowledgeError(f"topic {entry.get('id')!r} lacks {missing}")
         if entry["id"] in topics:
             raise KnowledgeError(f"topic {entry['id']!r} appears twice")
-        details, detail_sections = _details(entry["id"], _text(entry["section"]),
-                                            entry.get("details"))
+        details, detail_sections = _details(
+            entry["id"], _text(entry["section"]), entry.get("details")
+        )
         not_named = _optional_text(entry["id"], "not_named", entry.get("not_named"))
         if not_named and _fields(not_named) != ("name",):
-            raise KnowledgeError(f"topic {entry['id']!r}: 'not_named' must use {{name}} and no"
-                                 " other field")
+            raise KnowledgeError(
+                f"topic {entry['id']!r}: 'not_named' must use {{name}} and no other field"
+            )
         topics[entry["id"]] = Topic(
             id=entry["id"],
             title=_text(entry["title"]),
@@ -302,7 +327,8 @@ def parse_knowledge(raw: object) -> KnowledgeBase:
     if set(topics) != set(TOPIC_IDS):
         raise KnowledgeError(
             f"topic IDs differ from the contract: missing {sorted(set(TOPIC_IDS) - set(topics))},"
-            f" unknown {sorted(set(topics) - set(TOPIC_IDS))}")
+            f" unknown {sorted(set(topics) - set(TOPIC_IDS))}"
+        )
     for topic in topics.values():
         unknown = [r for r in topic.related if r not in topics]
         if unknown:
@@ -311,10 +337,14 @@ def parse_knowledge(raw: object) -> KnowledgeBase:
     article = raw.get("article") if isinstance(raw.get("article"), dict) else {}
     if not all(_text(article.get(k)) for k in ("title", "author")) or not article.get("date"):
         raise KnowledgeError("knowledge file needs an 'article' mapping (title, author, date)")
-    return KnowledgeBase(topics=topics, disclaimer=_text(raw.get("disclaimer")),
-                         article_title=_text(article["title"]),
-                         article_author=_text(article["author"]), all_medicines=medicines,
-                         article_date=_article_date(article["date"]))
+    return KnowledgeBase(
+        topics=topics,
+        disclaimer=_text(raw.get("disclaimer")),
+        article_title=_text(article["title"]),
+        article_author=_text(article["author"]),
+        all_medicines=medicines,
+        article_date=_article_date(article["date"]),
+    )
 
 
 def load_knowledge(path: Path) -> KnowledgeBase:
@@ -331,7 +361,7 @@ def knowledge() -> KnowledgeBase:
 def topic_for_intent(intent: Optional[str]) -> Optional[str]:
     """`ask_cause_night` -> `cause_night`; None for intents that are not knowledge questions."""
     if intent and intent.startswith(config.TOPIC_INTENT_PREFIX):
-        candidate = intent[len(config.TOPIC_INTENT_PREFIX):]
+        candidate = intent[len(config.TOPIC_INTENT_PREFIX) :]
         if candidate in TOPIC_IDS:
             return candidate
     return None
@@ -339,5 +369,8 @@ def topic_for_intent(intent: Optional[str]) -> Optional[str]:
 
 def cause_and_treatment_pairs() -> List[Tuple[str, str]]:
     """(cause_x, treat_x) pairs: the follow-up "how do I treat that?" walks them."""
-    return [(t, "treat_" + t[len("cause_"):]) for t in TOPIC_IDS
-            if t.startswith("cause_") and "treat_" + t[len("cause_"):] in TOPIC_IDS]
+    return [
+        (t, "treat_" + t[len("cause_") :])
+        for t in TOPIC_IDS
+        if t.startswith("cause_") and "treat_" + t[len("cause_") :] in TOPIC_IDS
+    ]

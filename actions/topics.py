@@ -1,4 +1,5 @@
 """Which knowledge topic answers this turn: intent, entities and the conversation so far."""
+
 from __future__ import annotations
 
 import re
@@ -18,15 +19,35 @@ ESCALATION_ANSWERS_FROM = "urgent"
 #: a knowledge intent ranked below the report counts as a question asked alongside it when it has
 #: at least this confidence and the message is worded as a question
 QUESTION_ALONGSIDE_CONFIDENCE = 0.2
-QUESTION_OPENERS = ("what", "why", "how", "when", "which", "who", "is", "are", "do", "does",
-                    "can", "could", "should", "will", "would", "any")
+QUESTION_OPENERS = (
+    "what",
+    "why",
+    "how",
+    "when",
+    "which",
+    "who",
+    "is",
+    "are",
+    "do",
+    "does",
+    "can",
+    "could",
+    "should",
+    "will",
+    "would",
+    "any",
+)
 
 #: Entity values that name one cause; they sharpen a general question ("what causes cramps in
 #: pregnancy?" predicted as `ask_causes` becomes `cause_pregnancy`).
 ENTITY_SUBJECTS: Dict[str, Dict[str, str]] = {
     "medication": {"*": "medication"},
-    "condition": {"pregnancy": "pregnancy", "diabetes": "nerve", "nerve": "nerve",
-                  "circulation": "vascular"},
+    "condition": {
+        "pregnancy": "pregnancy",
+        "diabetes": "nerve",
+        "nerve": "nerve",
+        "circulation": "vascular",
+    },
     "time": {"night": "night"},
     "activity": {"running": "dehydration", "exercise": "dehydration"},
 }
@@ -78,8 +99,9 @@ def is_worded_as_a_question(text: str) -> bool:
     return any(s.split() and s.split()[0] in QUESTION_OPENERS for s in sentences)
 
 
-def question_alongside(text: str, intent_ranking: Iterable[Dict[str, Any]],
-                       entities: Iterable[Dict[str, Any]]) -> Optional[str]:
+def question_alongside(
+    text: str, intent_ranking: Iterable[Dict[str, Any]], entities: Iterable[Dict[str, Any]]
+) -> Optional[str]:
     """The knowledge question a symptom report also asks ("my calf is red and swollen, does
     magnesium help?"), or None. "Should I see a doctor?" is answered by the escalation itself."""
     if not is_worded_as_a_question(text or ""):
@@ -112,9 +134,14 @@ def escalation_is_the_whole_turn(intent: Optional[str], urgency: str) -> bool:
     return intent == AFFIRM_INTENT and escalation_is_enough(urgency)
 
 
-def resolve_topic(intent: Optional[str], entities: Iterable[Dict[str, Any]],
-                  previous_topic: Optional[str], urgency: str,
-                  intent_ranking: Iterable[Dict[str, Any]] = (), text: str = "") -> Optional[str]:
+def resolve_topic(
+    intent: Optional[str],
+    entities: Iterable[Dict[str, Any]],
+    previous_topic: Optional[str],
+    urgency: str,
+    intent_ranking: Iterable[Dict[str, Any]] = (),
+    text: str = "",
+) -> Optional[str]:
     """The topic to answer, or None when the turn is not a knowledge question.
 
     A symptom report with a tier goes to `see_doctor` (see `answered_by_escalation`), unless it

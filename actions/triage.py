@@ -10,6 +10,7 @@ parse data of a message that starts with "/" (button payloads, or someone typing
 "/ask_magnesium ...") after the NLU ran, so for those the same detector, built once when the
 action server starts, triages the text here: the safety check cannot be skipped.
 """
+
 from __future__ import annotations
 
 from abc import ABCMeta, abstractmethod
@@ -74,14 +75,16 @@ class TriagedAction(Action, metaclass=ABCMeta):
     """Base of every action that answers a user turn: triage, then `reply`, then the slots.
     (Abstract, so rasa_sdk does not register the base itself.)"""
 
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-                  domain: Dict[Text, Any]) -> EventList:
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
+    ) -> EventList:
         tier = escalate(dispatcher, tracker)
         reply = await self.reply(dispatcher, tracker, domain, tier)
         reset = [Restarted()] if reply.restart else []
         return [*reset, SlotSet("urgency", tier), SlotSet("topic", reply.topic), *reply.events]
 
     @abstractmethod
-    async def reply(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-                    domain: Dict[Text, Any], tier: str) -> Reply:
+    async def reply(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any], tier: str
+    ) -> Reply:
         """Answer the turn (after any escalation was sent); `tier` is this message's urgency."""

@@ -11,6 +11,7 @@ answers the request with `http_error()` and a 400.
 The sentences live in `data/input_policy.yml` inside this package; this module holds the rules.
 Pure Python: no Rasa or Sanic import, so the rules are unit-tested on their own.
 """
+
 from __future__ import annotations
 
 import json
@@ -52,8 +53,10 @@ def _load_texts() -> Tuple[Dict[str, str], Dict[str, str]]:
         missing = [key for key in keys if not str(table.get(key) or "").strip()]
         if missing:
             raise InputPolicyError(f"{TEXTS_RESOURCE}: {section} needs {', '.join(missing)}")
-    errors = {key: str(text).strip().replace("{max_sender_chars}", str(MAX_SENDER_CHARS))
-              for key, text in errors.items()}
+    errors = {
+        key: str(text).strip().replace("{max_sender_chars}", str(MAX_SENDER_CHARS))
+        for key, text in errors.items()
+    }
     return {key: str(text).strip() for key, text in replies.items()}, errors
 
 
@@ -85,8 +88,12 @@ def clean_sender(value: Any) -> Optional[str]:
     become their decimal text; an ID is never altered otherwise, since it names a conversation."""
     if isinstance(value, int) and not isinstance(value, bool):
         value = str(value)
-    if (not isinstance(value, str) or not value.strip() or len(value) > MAX_SENDER_CHARS
-            or _UNSTORABLE_IN_ID.search(value)):
+    if (
+        not isinstance(value, str)
+        or not value.strip()
+        or len(value) > MAX_SENDER_CHARS
+        or _UNSTORABLE_IN_ID.search(value)
+    ):
         return None
     return value
 

@@ -6,6 +6,7 @@ not a JSON object, and a sender ID a tracker store cannot keep, with a 400 and a
 message it cannot take (not text, empty, malformed metadata) gets the policy's short reply as an
 ordinary bot message; long messages are cut and control characters dropped before Rasa sees them.
 """
+
 from __future__ import annotations
 
 from typing import Any, Awaitable, Callable, Dict, Optional, Text

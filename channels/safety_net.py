@@ -11,6 +11,7 @@ Channels use it by wrapping the `on_new_message` callback they receive in `bluep
     def blueprint(self, on_new_message):
         return super().blueprint(with_safety_net(on_new_message))
 """
+
 from __future__ import annotations
 
 import logging
@@ -77,7 +78,7 @@ def safety_messages(text: str) -> List[Dict[str, Any]]:
 
 
 def with_safety_net(
-    on_new_message: Callable[[UserMessage], Awaitable[Any]]
+    on_new_message: Callable[[UserMessage], Awaitable[Any]],
 ) -> Callable[[UserMessage], Awaitable[Any]]:
     """Wraps a channel's message handler so that no user message goes unanswered.
     Channels call it while Rasa starts, so the detector is built then, not on a failing turn."""

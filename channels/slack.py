@@ -15,6 +15,7 @@ Block Kit buttons (Slack drops more than five, and "/..." payloads typed back re
 commands): numbered options instead; custom JSON is never posted. Every message goes through
 `channels.input_policy` (a file shared without text gets its short reply).
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -32,9 +33,17 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from channels import input_policy
 from channels.safety_net import with_safety_net
-from channels.text_options import (TextOnlyOutput, add_health_route, disabled_response,
-                                   ignore_yaml_secrets, log_disabled, merge_metadata, read_env,
-                                   resolve_choice, split_text)
+from channels.text_options import (
+    TextOnlyOutput,
+    add_health_route,
+    disabled_response,
+    ignore_yaml_secrets,
+    log_disabled,
+    merge_metadata,
+    read_env,
+    resolve_choice,
+    split_text,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -47,9 +56,14 @@ USER_SUBTYPES = {None, "thread_broadcast", "file_share"}
 class SlackOutputChannel(TextOnlyOutput, SlackBot):
     """Posts plain text with chat.postMessage; buttons as numbered options; custom JSON dropped."""
 
-    def __init__(self, token: Text, slack_channel: Optional[Text] = None,
-                 thread_id: Optional[Text] = None, proxy: Optional[Text] = None,
-                 api_url: Text = DEFAULT_API_URL) -> None:
+    def __init__(
+        self,
+        token: Text,
+        slack_channel: Optional[Text] = None,
+        thread_id: Optional[Text] = None,
+        proxy: Optional[Text] = None,
+        api_url: Text = DEFAULT_API_URL,
+    ) -> None:
         super().__init__(token, slack_channel, thread_id, proxy)
         if not api_url.endswith("/"):
             api_url += "/"
@@ -74,17 +88,28 @@ class SlackChannel(SlackInput):
         options = ignore_yaml_secrets("Slack", credentials, cls.YAML_OPTIONS)
         env = read_env(cls.REQUIRED, cls.OPTIONAL)
         reason = env.disabled_reason
-        return cls(env.get("SLACK_BOT_TOKEN"), options.get("slack_channel"), options.get("proxy"),
-                   use_threads=bool(options.get("use_threads", False)),
-                   slack_signing_secret=env.get("SLACK_SIGNING_SECRET", ""),
-                   conversation_granularity=options.get("conversation_granularity", "sender"),
-                   api_url=env.get("SLACK_API_URL", DEFAULT_API_URL),
-                   disabled_reason=reason)
+        return cls(
+            env.get("SLACK_BOT_TOKEN"),
+            options.get("slack_channel"),
+            options.get("proxy"),
+            use_threads=bool(options.get("use_threads", False)),
+            slack_signing_secret=env.get("SLACK_SIGNING_SECRET", ""),
+            conversation_granularity=options.get("conversation_granularity", "sender"),
+            api_url=env.get("SLACK_API_URL", DEFAULT_API_URL),
+            disabled_reason=reason,
+        )
 
-    def __init__(self, slack_token: Optional[Text], slack_channel: Optional[Text] = None,
-                 proxy: Optional[Text] = None, use_threads: bool = False,
-                 slack_signing_secret: Text = "", conversation_granularity: Text = "sender",
-                 api_url: Text = DEFAULT_API_URL, disabled_reason: Optional[Text] = None) -> None:
+    def __init__(
+        self,
+        slack_token: Optional[Text],
+        slack_channel: Optional[Text] = None,
+        proxy: Optional[Text] = None,
+        use_threads: bool = False,
+        slack_signing_secret: Text = "",
+        conversation_granularity: Text = "sender",
+        api_url: Text = DEFAULT_API_URL,
+        disabled_reason: Optional[Text] = None,
+    ) -> None:
         self.disabled_reason = disabled_reason
         self.api_url = api_url
         if disabled_reason:
@@ -94,9 +119,14 @@ class SlackChannel(SlackInput):
             self._background_tasks = set()
             log_disabled("Slack", disabled_reason)
             return
-        super().__init__(slack_token, slack_channel, proxy,
-                         use_threads=use_threads, slack_signing_secret=slack_signing_secret,
-                         conversation_granularity=conversation_granularity)
+        super().__init__(
+            slack_token,
+            slack_channel,
+            proxy,
+            use_threads=use_threads,
+            slack_signing_secret=slack_signing_secret,
+            conversation_granularity=conversation_granularity,
+        )
 
     # ---------------------------------------------------------------- helpers
     @staticmethod
@@ -105,28 +135,38 @@ class SlackChannel(SlackInput):
         users: List[Text] = list(body.get("authed_users") or [])
         if not users and body.get("authorizations"):
             users = [body["authorizations"][0].get("user_id")]
-        return {"out_channel": event.get("channel"),
-                "thread_id": event.get("thread_ts", event.get("ts")),
-                "users": [u for u in users if u]}
+        return {
+            "out_channel": event.get("channel"),
+            "thread_id": event.get("thread_ts", event.get("ts")),
+            "users": [u for u in users if u],
+        }
 
     @staticmethod
     def _interactive_metadata(payload: Dict[str, Any]) -> Dict[str, Any]:
         message = payload.get("message") or {}
         user = (payload.get("user") or {}).get("id")
-        return {"out_channel": (payload.get("channel") or {}).get("id"),
-                "thread_id": message.get("thread_ts", message.get("ts")),
-                "users": [user] if user else []}
+        return {
+            "out_channel": (payload.get("channel") or {}).get("id"),
+            "thread_id": message.get("thread_ts", message.get("ts")),
+            "users": [user] if user else [],
+        }
 
-    def _take(self, request: Request, on_new_message: Callable[[UserMessage], Awaitable[Any]],
-              conversation_id: Optional[Text], text: Any, metadata: Dict[str, Any]
-              ) -> HTTPResponse:
+    def _take(
+        self,
+        request: Request,
+        on_new_message: Callable[[UserMessage], Awaitable[Any]],
+        conversation_id: Optional[Text],
+        text: Any,
+        metadata: Dict[str, Any],
+    ) -> HTTPResponse:
         """The input policy's verdict, then the turn (or the refusal's reply) in the background,
         so Slack gets its 200 within 3 seconds; a 400 when the conversation ID is unusable."""
         verdict = input_policy.check(conversation_id, text)
         if verdict.refusal == "sender":
             return response.json(input_policy.http_error("sender"), status=400)
-        out = self.get_output_channel(metadata.get("out_channel"),
-                                      metadata.get("thread_id") if self.use_threads else None)
+        out = self.get_output_channel(
+            metadata.get("out_channel"), metadata.get("thread_id") if self.use_threads else None
+        )
 
         async def turn() -> None:
             try:
@@ -134,9 +174,15 @@ class SlackChannel(SlackInput):
                     await out.send_text_message(verdict.sender_id, verdict.reply)
                     return
                 resolved, choice = await resolve_choice(request, verdict.sender_id, verdict.text)
-                await on_new_message(UserMessage(resolved, out, verdict.sender_id,
-                                                 input_channel=self.name(),
-                                                 metadata=merge_metadata(metadata, choice)))
+                await on_new_message(
+                    UserMessage(
+                        resolved,
+                        out,
+                        verdict.sender_id,
+                        input_channel=self.name(),
+                        metadata=merge_metadata(metadata, choice),
+                    )
+                )
             except Exception as error:
                 logger.error(f"Slack: exception while handling a message: {error}")
                 logger.debug(error, exc_info=True)
@@ -159,16 +205,21 @@ class SlackChannel(SlackInput):
                 return disabled_response("slack", self.disabled_reason)
             if not self.is_request_from_slack_authentic(request):
                 return response.json(
-                    {"status": "unauthorized",
-                     "reason": "missing, stale or invalid X-Slack-Signature"},
-                    status=HTTPStatus.UNAUTHORIZED)
+                    {
+                        "status": "unauthorized",
+                        "reason": "missing, stale or invalid X-Slack-Signature",
+                    },
+                    status=HTTPStatus.UNAUTHORIZED,
+                )
 
             retry = request.headers.get("X-Slack-Retry-Num")
             if retry:
                 # the first delivery was acknowledged and is being answered: never answer twice
-                logger.info(f"Slack: acknowledged retry #{retry} "
-                            f"({request.headers.get('X-Slack-Retry-Reason', 'no reason')}) "
-                            f"without processing it again")
+                logger.info(
+                    f"Slack: acknowledged retry #{retry} "
+                    f"({request.headers.get('X-Slack-Retry-Reason', 'no reason')}) "
+                    f"without processing it again"
+                )
                 return response.text("", status=200, headers={"X-Slack-No-Retry": "1"})
 
             content_type = (request.headers.get("content-type") or "").split(";")[0].strip()
@@ -183,7 +234,8 @@ class SlackChannel(SlackInput):
                 if not self._is_supported_channel(body, metadata):
                     return response.text("ignored: channel not supported")
                 conversation_id = self._get_conversation_id(
-                    event.get("user"), metadata["out_channel"], metadata["thread_id"])
+                    event.get("user"), metadata["out_channel"], metadata["thread_id"]
+                )
                 text = event.get("text")
                 if isinstance(text, str):  # Rasa's helper takes text only; the policy the rest
                     text = self._sanitize_user_message(text, metadata["users"])
@@ -200,16 +252,22 @@ class SlackChannel(SlackInput):
                     metadata = self._interactive_metadata(payload)
                     if text is not None and metadata["users"]:
                         conversation_id = self._get_conversation_id(
-                            metadata["users"][0], metadata["out_channel"], metadata["thread_id"])
-                        return self._take(request, on_new_message, conversation_id, text,
-                                          metadata)
+                            metadata["users"][0], metadata["out_channel"], metadata["thread_id"]
+                        )
+                        return self._take(request, on_new_message, conversation_id, text, metadata)
             return response.text("ignored")
 
         return slack_webhook
 
-    def get_output_channel(self, channel: Optional[Text] = None,
-                           thread_id: Optional[Text] = None) -> Optional[SlackOutputChannel]:
+    def get_output_channel(
+        self, channel: Optional[Text] = None, thread_id: Optional[Text] = None
+    ) -> Optional[SlackOutputChannel]:
         if self.disabled_reason:
             return None
-        return SlackOutputChannel(self.slack_token, channel or self.slack_channel, thread_id,
-                                  self.proxy, api_url=self.api_url)
+        return SlackOutputChannel(
+            self.slack_token,
+            channel or self.slack_channel,
+            thread_id,
+            self.proxy,
+            api_url=self.api_url,
+        )

@@ -38,6 +38,7 @@ not stored; a long message is cut.
 Everything else (session_persistence, `session_request` / `session_confirm`, `user_uttered` with
 `session_id`, JWT auth, metadata) behaves as Rasa's channel does.
 """
+
 from __future__ import annotations
 
 import logging
@@ -78,8 +79,9 @@ def _clean_origins(origins: List[Any]) -> List[Text]:
     return cleaned
 
 
-def allowed_origins(credentials: Optional[Dict[Text, Any]] = None,
-                    environ: Optional[Dict[Text, Text]] = None) -> Union[List[Text], Text]:
+def allowed_origins(
+    credentials: Optional[Dict[Text, Any]] = None, environ: Optional[Dict[Text, Text]] = None
+) -> Union[List[Text], Text]:
     """The origins the socket.io server accepts: credentials, else environment, else the default.
 
     A credentials value may be a list or a single string; `"*"` (accept any origin) is passed
@@ -123,8 +125,9 @@ class SocketIOChannelOutput(SocketIOOutput):
     def name(cls) -> Text:
         return "socketio"
 
-    async def send_custom_json(self, recipient_id: Text, json_message: Dict[Text, Any],
-                               **kwargs: Any) -> None:
+    async def send_custom_json(
+        self, recipient_id: Text, json_message: Dict[Text, Any], **kwargs: Any
+    ) -> None:
         """Send `{"custom": json_message}` on the bot event to the recipient's room."""
         await self._send_message(recipient_id, {"custom": json_message})
 
@@ -152,19 +155,35 @@ class SocketIOChannel(SocketIOInput):
             allow_upgrades=credentials.get("allow_upgrades"),
         )
 
-    def __init__(self, user_message_evt: Text = "user_uttered",
-                 bot_message_evt: Text = "bot_uttered", namespace: Optional[Text] = None,
-                 session_persistence: bool = False, socketio_path: Optional[Text] = "/socket.io",
-                 jwt_key: Optional[Text] = None, jwt_method: Optional[Text] = "HS256",
-                 metadata_key: Optional[Text] = "metadata",
-                 cors_allowed_origins: Optional[Union[List[Text], Text]] = None,
-                 allow_upgrades: Optional[bool] = None) -> None:
-        super().__init__(user_message_evt, bot_message_evt, namespace, session_persistence,
-                         socketio_path, jwt_key, jwt_method, metadata_key)
-        self.cors_allowed_origins = (cors_allowed_origins if cors_allowed_origins is not None
-                                     else allowed_origins())
-        self.allow_upgrades = (sanic_websockets_work() if allow_upgrades is None
-                               else bool(allow_upgrades))
+    def __init__(
+        self,
+        user_message_evt: Text = "user_uttered",
+        bot_message_evt: Text = "bot_uttered",
+        namespace: Optional[Text] = None,
+        session_persistence: bool = False,
+        socketio_path: Optional[Text] = "/socket.io",
+        jwt_key: Optional[Text] = None,
+        jwt_method: Optional[Text] = "HS256",
+        metadata_key: Optional[Text] = "metadata",
+        cors_allowed_origins: Optional[Union[List[Text], Text]] = None,
+        allow_upgrades: Optional[bool] = None,
+    ) -> None:
+        super().__init__(
+            user_message_evt,
+            bot_message_evt,
+            namespace,
+            session_persistence,
+            socketio_path,
+            jwt_key,
+            jwt_method,
+            metadata_key,
+        )
+        self.cors_allowed_origins = (
+            cors_allowed_origins if cors_allowed_origins is not None else allowed_origins()
+        )
+        self.allow_upgrades = (
+            sanic_websockets_work() if allow_upgrades is None else bool(allow_upgrades)
+        )
 
     def get_output_channel(self) -> Optional[OutputChannel]:
         """Our output channel on the running server (None before the blueprint was built)."""
@@ -190,13 +209,18 @@ class SocketIOChannel(SocketIOInput):
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         """Rasa's socket.io blueprint, on a server that checks the Origin header."""
         on_new_message = with_safety_net(on_new_message)  # never silence, even without actions
-        sio = AsyncServer(async_mode="sanic", cors_allowed_origins=self.cors_allowed_origins,
-                          allow_upgrades=self.allow_upgrades,
-                          max_http_buffer_size=MAX_PACKET_BYTES)
+        sio = AsyncServer(
+            async_mode="sanic",
+            cors_allowed_origins=self.cors_allowed_origins,
+            allow_upgrades=self.allow_upgrades,
+            max_http_buffer_size=MAX_PACKET_BYTES,
+        )
         socketio_webhook = SocketBlueprint(sio, self.socketio_path, "socketio_webhook", __name__)
-        logger.info(f"socket.io channel accepts browser connections from: "
-                    f"{self.cors_allowed_origins}; WebSocket upgrade "
-                    f"{'on' if self.allow_upgrades else 'off (HTTP long-polling)'}")
+        logger.info(
+            f"socket.io channel accepts browser connections from: "
+            f"{self.cors_allowed_origins}; WebSocket upgrade "
+            f"{'on' if self.allow_upgrades else 'off (HTTP long-polling)'}"
+        )
 
         # kept on the instance for get_output_channel
         self.sio = sio
@@ -211,7 +235,8 @@ class SocketIOChannel(SocketIOInput):
                 jwt_payload = None
                 if auth and auth.get("token"):
                     jwt_payload = rasa.core.channels.channel.decode_bearer_token(
-                        auth.get("token"), self.jwt_key, self.jwt_algorithm)
+                        auth.get("token"), self.jwt_key, self.jwt_algorithm
+                    )
                 if jwt_payload:
                     logger.debug(f"User {sid} connected to socketIO endpoint.")
                     return True
@@ -226,7 +251,8 @@ class SocketIOChannel(SocketIOInput):
         @sio.on("session_request", namespace=self.namespace)
         async def session_request(sid: Text, data: Optional[Dict]) -> None:
             session_id = input_policy.clean_sender(
-                data.get("session_id") if isinstance(data, dict) else None)
+                data.get("session_id") if isinstance(data, dict) else None
+            )
             # a missing or unstorable id starts a new session (Rasa's channel: only a missing one)
             session_id = session_id or uuid.uuid4().hex
             if self.session_persistence:
@@ -242,9 +268,15 @@ class SocketIOChannel(SocketIOInput):
                 # to this socket only: the message is not stored, the page shows the reply
                 await output_channel.send_text_message(sid, verdict.reply)
                 return
-            await on_new_message(UserMessage(verdict.text, output_channel, verdict.sender_id,
-                                             input_channel=self.name(),
-                                             metadata=verdict.metadata))
+            await on_new_message(
+                UserMessage(
+                    verdict.text,
+                    output_channel,
+                    verdict.sender_id,
+                    input_channel=self.name(),
+                    metadata=verdict.metadata,
+                )
+            )
 
         return socketio_webhook
 

@@ -17,6 +17,7 @@ inline keyboards (so no 64-byte `callback_data` limit to hit): buttons become nu
 Every message goes through `channels.input_policy` (a sticker or photo gets its short reply), and
 the commands /start, /help and /restart map to our intents greet, help and start_over.
 """
+
 from __future__ import annotations
 
 import hmac
@@ -36,9 +37,17 @@ from sanic.response import HTTPResponse
 
 from channels import input_policy
 from channels.safety_net import with_safety_net
-from channels.text_options import (TextOnlyOutput, add_health_route, disabled_response,
-                                   ignore_yaml_secrets, log_disabled, merge_metadata, read_env,
-                                   resolve_choice, split_text)
+from channels.text_options import (
+    TextOnlyOutput,
+    add_health_route,
+    disabled_response,
+    ignore_yaml_secrets,
+    log_disabled,
+    merge_metadata,
+    read_env,
+    resolve_choice,
+    split_text,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -89,16 +98,25 @@ class TelegramChannel(TelegramInput):
         ignore_yaml_secrets("Telegram", credentials, allowed=())
         env = read_env(cls.REQUIRED, cls.OPTIONAL)
         reason = env.disabled_reason
-        return cls(env.get("TELEGRAM_TOKEN"), env.get("TELEGRAM_BOT_USERNAME"),
-                   env.get("TELEGRAM_WEBHOOK_URL"),
-                   secret_token=env.get("TELEGRAM_SECRET_TOKEN"),
-                   api_url=env.get("TELEGRAM_API_URL", DEFAULT_API_URL),
-                   disabled_reason=reason)
+        return cls(
+            env.get("TELEGRAM_TOKEN"),
+            env.get("TELEGRAM_BOT_USERNAME"),
+            env.get("TELEGRAM_WEBHOOK_URL"),
+            secret_token=env.get("TELEGRAM_SECRET_TOKEN"),
+            api_url=env.get("TELEGRAM_API_URL", DEFAULT_API_URL),
+            disabled_reason=reason,
+        )
 
-    def __init__(self, access_token: Optional[Text], verify: Optional[Text],
-                 webhook_url: Optional[Text], debug_mode: bool = False,
-                 secret_token: Optional[Text] = None, api_url: Text = DEFAULT_API_URL,
-                 disabled_reason: Optional[Text] = None) -> None:
+    def __init__(
+        self,
+        access_token: Optional[Text],
+        verify: Optional[Text],
+        webhook_url: Optional[Text],
+        debug_mode: bool = False,
+        secret_token: Optional[Text] = None,
+        api_url: Text = DEFAULT_API_URL,
+        disabled_reason: Optional[Text] = None,
+    ) -> None:
         super().__init__(access_token, (verify or "").lstrip("@"), webhook_url, debug_mode)
         self.secret_token = secret_token
         self.api_url = api_url
@@ -125,8 +143,10 @@ class TelegramChannel(TelegramInput):
             logger.warning(f"Telegram: getMe failed ({error}); not checking the bot username.")
         else:
             if (me.username or "").lower() != self.verify.lower():
-                self.disabled_reason = (f"TELEGRAM_TOKEN belongs to @{me.username}, "
-                                        f"not to TELEGRAM_BOT_USERNAME @{self.verify}")
+                self.disabled_reason = (
+                    f"TELEGRAM_TOKEN belongs to @{me.username}, "
+                    f"not to TELEGRAM_BOT_USERNAME @{self.verify}"
+                )
                 log_disabled("Telegram", self.disabled_reason)
                 return
         if not self.webhook_url:
@@ -139,8 +159,10 @@ class TelegramChannel(TelegramInput):
                     logger.info("Telegram: webhook already registered.")
                     return
                 # a raw request (aiogram 2.15's set_webhook has no secret_token): lists go as JSON
-                payload: Dict[str, Any] = {"url": self.webhook_url,
-                                           "allowed_updates": json.dumps(HANDLED_UPDATES)}
+                payload: Dict[str, Any] = {
+                    "url": self.webhook_url,
+                    "allowed_updates": json.dumps(HANDLED_UPDATES),
+                }
                 if self.secret_token:
                     payload["secret_token"] = self.secret_token
                 await self.output.request("setWebhook", payload)
@@ -160,8 +182,11 @@ class TelegramChannel(TelegramInput):
             message = update["message"]
             chat_id = (message.get("chat") or {}).get("id")
             text = message.get("text")
-            return (command_text(text, self.verify) if isinstance(text, str) else None,
-                    chat_id, "message")
+            return (
+                command_text(text, self.verify) if isinstance(text, str) else None,
+                chat_id,
+                "message",
+            )
         if isinstance(update.get("callback_query"), dict):
             query = update["callback_query"]
             chat_id = ((query.get("message") or {}).get("chat") or {}).get("id")
@@ -192,16 +217,20 @@ class TelegramChannel(TelegramInput):
             if request.method != "POST":
                 return response.json({"status": "ok"})
             if self.secret_token and not hmac.compare_digest(
-                    request.headers.get("X-Telegram-Bot-Api-Secret-Token", ""), self.secret_token):
-                return response.json({"status": "forbidden",
-                                      "reason": "missing or wrong secret token header"}, status=403)
+                request.headers.get("X-Telegram-Bot-Api-Secret-Token", ""), self.secret_token
+            ):
+                return response.json(
+                    {"status": "forbidden", "reason": "missing or wrong secret token header"},
+                    status=403,
+                )
             try:
                 update = request.json
             except Exception:
                 update = None
             if not isinstance(update, dict):
-                return response.json({"status": "bad request", "reason": "not a JSON update"},
-                                     status=400)
+                return response.json(
+                    {"status": "bad request", "reason": "not a JSON update"}, status=400
+                )
 
             text, chat_id, kind = self.parse_update(update)
             if text is None and chat_id is None:
@@ -218,9 +247,15 @@ class TelegramChannel(TelegramInput):
 
             try:
                 text, choice = await resolve_choice(request, verdict.sender_id, verdict.text)
-                await on_new_message(UserMessage(
-                    text, self.output, verdict.sender_id, input_channel=self.name(),
-                    metadata=merge_metadata(self.get_metadata(request), choice)))
+                await on_new_message(
+                    UserMessage(
+                        text,
+                        self.output,
+                        verdict.sender_id,
+                        input_channel=self.name(),
+                        metadata=merge_metadata(self.get_metadata(request), choice),
+                    )
+                )
             except Exception as error:
                 # answer 200 anyway: Telegram retries a failed update until it succeeds
                 logger.error(f"Telegram: exception while handling a message: {error}")

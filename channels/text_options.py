@@ -9,6 +9,7 @@
 * Custom JSON payloads (e.g. the escalation banner for web widgets) are dropped: the text already
   carries the message, and nothing of it may reach a platform API.
 """
+
 from __future__ import annotations
 
 import inspect
@@ -49,8 +50,11 @@ class EnvSettings:
         return f"missing environment variable(s) {', '.join(self.missing)}"
 
 
-def read_env(required: Sequence[str], optional: Sequence[str] = (),
-             environ: Optional[Mapping[str, str]] = None) -> EnvSettings:
+def read_env(
+    required: Sequence[str],
+    optional: Sequence[str] = (),
+    environ: Optional[Mapping[str, str]] = None,
+) -> EnvSettings:
     """Reads `required` and `optional` variables; empty values count as missing."""
     environ = os.environ if environ is None else environ
     settings = EnvSettings()
@@ -65,7 +69,9 @@ def read_env(required: Sequence[str], optional: Sequence[str] = (),
 
 def log_disabled(channel: str, reason: str) -> None:
     """The one log line for a disabled channel (logged as channels.<name>)."""
-    logging.getLogger(f"channels.{channel.lower()}").warning(f"{channel} channel disabled: {reason}; its webhook answers 503 until this is fixed.")
+    logging.getLogger(f"channels.{channel.lower()}").warning(
+        f"{channel} channel disabled: {reason}; its webhook answers 503 until this is fixed."
+    )
 
 
 def disabled_response(channel: str, reason: str) -> HTTPResponse:
@@ -83,23 +89,28 @@ def add_health_route(blueprint: Any, channel: str, reason: Callable[[], Optional
         return response.json({"status": "ok"})
 
 
-def ignore_yaml_secrets(channel: str, credentials: Optional[Dict[str, Any]],
-                        allowed: Iterable[str]) -> Dict[str, Any]:
+def ignore_yaml_secrets(
+    channel: str, credentials: Optional[Dict[str, Any]], allowed: Iterable[str]
+) -> Dict[str, Any]:
     """The allowed (non-secret) options from credentials.yml; anything else is ignored with a warning."""
     credentials = dict(credentials or {})
     allowed = set(allowed)
     unexpected = sorted(k for k in credentials if k not in allowed)
     if unexpected:
-        logger.warning(f"{channel} channel: ignoring {', '.join(unexpected)} in credentials.yml; "
-                       f"secrets and ids come from environment variables only.")
+        logger.warning(
+            f"{channel} channel: ignoring {', '.join(unexpected)} in credentials.yml; "
+            f"secrets and ids come from environment variables only."
+        )
     return {k: v for k, v in credentials.items() if k in allowed}
 
 
 # ---------------------------------------------------------------- numbered options
 def render_options(text: Optional[Text], buttons: Sequence[Dict[str, Any]]) -> Text:
     """The text followed by one numbered line per button title."""
-    lines = [f"{i}. {button.get('title') or button.get('payload', '')}"
-             for i, button in enumerate(buttons, start=1)]
+    lines = [
+        f"{i}. {button.get('title') or button.get('payload', '')}"
+        for i, button in enumerate(buttons, start=1)
+    ]
     parts = [text.strip()] if text and text.strip() else []
     if lines:
         parts.append("\n".join(lines) + "\n" + OPTIONS_HINT)
@@ -134,7 +145,8 @@ def offered_buttons(events: Iterable[Any]) -> List[Dict[str, Any]]:
 
 async def _retrieve(tracker_store: Any, sender_id: Text) -> Any:
     retrieve = getattr(tracker_store, "retrieve", None) or getattr(
-        tracker_store, "retrieve_full_tracker", None)
+        tracker_store, "retrieve_full_tracker", None
+    )
     if retrieve is None:
         return None
     tracker = retrieve(sender_id)
@@ -143,8 +155,9 @@ async def _retrieve(tracker_store: Any, sender_id: Text) -> Any:
     return tracker
 
 
-async def resolve_choice(request: Request, sender_id: Text, text: Optional[Text]
-                         ) -> tuple[Optional[Text], Optional[Dict[str, Any]]]:
+async def resolve_choice(
+    request: Request, sender_id: Text, text: Optional[Text]
+) -> tuple[Optional[Text], Optional[Dict[str, Any]]]:
     """Maps a numbered reply to the payload of the option it names.
 
     Returns the text to hand to Rasa and, when a number was mapped, metadata recording it. Any
@@ -165,8 +178,11 @@ async def resolve_choice(request: Request, sender_id: Text, text: Optional[Text]
     buttons = offered_buttons(tracker.events) if tracker is not None else []
     if 1 <= number <= len(buttons) and buttons[number - 1].get("payload"):
         button = buttons[number - 1]
-        return button["payload"], {"numbered_choice": number, "typed": text,
-                                   "option": button.get("title")}
+        return button["payload"], {
+            "numbered_choice": number,
+            "typed": text,
+            "option": button.get("title"),
+        }
     return text, None
 
 
@@ -204,22 +220,27 @@ class TextOnlyOutput:
     Put it first among the bases so these methods win over the platform channel's own.
     """
 
-    async def send_text_with_buttons(self, recipient_id: Text, text: Text,
-                                     buttons: List[Dict[Text, Any]], **kwargs: Any) -> None:
+    async def send_text_with_buttons(
+        self, recipient_id: Text, text: Text, buttons: List[Dict[Text, Any]], **kwargs: Any
+    ) -> None:
         await self.send_text_message(recipient_id, render_options(text, buttons))
 
-    async def send_quick_replies(self, recipient_id: Text, text: Text,
-                                 quick_replies: List[Dict[Text, Any]], **kwargs: Any) -> None:
+    async def send_quick_replies(
+        self, recipient_id: Text, text: Text, quick_replies: List[Dict[Text, Any]], **kwargs: Any
+    ) -> None:
         await self.send_text_message(recipient_id, render_options(text, quick_replies))
 
-    async def send_elements(self, recipient_id: Text, elements: Iterable[Dict[Text, Any]],
-                            **kwargs: Any) -> None:
+    async def send_elements(
+        self, recipient_id: Text, elements: Iterable[Dict[Text, Any]], **kwargs: Any
+    ) -> None:
         for element in elements:
             title = " : ".join(p for p in (element.get("title"), element.get("subtitle")) if p)
-            await self.send_text_message(recipient_id,
-                                         render_options(title, element.get("buttons") or []))
+            await self.send_text_message(
+                recipient_id, render_options(title, element.get("buttons") or [])
+            )
 
-    async def send_custom_json(self, recipient_id: Text, json_message: Dict[Text, Any],
-                               **kwargs: Any) -> None:
+    async def send_custom_json(
+        self, recipient_id: Text, json_message: Dict[Text, Any], **kwargs: Any
+    ) -> None:
         # e.g. {"escalation": {...}} for web widgets: the text already says it
         logger.debug(f"{type(self).__name__}: dropped a custom payload ({', '.join(json_message)})")

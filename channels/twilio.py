@@ -18,6 +18,7 @@ ends, buttons become numbered options and custom JSON is never sent. Every messa
 `channels.input_policy`: a media message or an empty body gets its short reply, a request without
 a usable From a 400.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -34,9 +35,17 @@ from twilio.request_validator import RequestValidator
 
 from channels import input_policy
 from channels.safety_net import with_safety_net
-from channels.text_options import (TextOnlyOutput, add_health_route, disabled_response,
-                                   ignore_yaml_secrets, log_disabled, merge_metadata, read_env,
-                                   resolve_choice, split_text)
+from channels.text_options import (
+    TextOnlyOutput,
+    add_health_route,
+    disabled_response,
+    ignore_yaml_secrets,
+    log_disabled,
+    merge_metadata,
+    read_env,
+    resolve_choice,
+    split_text,
+)
 
 logger = logging.getLogger(__name__)
 # the Twilio client logs every request and its headers at INFO: keep only its warnings
@@ -58,8 +67,13 @@ def with_prefix_of(number: Text, recipient: Text) -> Text:
 class TwilioOutputChannel(TextOnlyOutput, TwilioOutput):
     """Sends plain text with the Messages API; buttons as numbered options; custom JSON dropped."""
 
-    def __init__(self, account_sid: Text, auth_token: Text, twilio_number: Text,
-                 api_url: Text = DEFAULT_API_URL) -> None:
+    def __init__(
+        self,
+        account_sid: Text,
+        auth_token: Text,
+        twilio_number: Text,
+        api_url: Text = DEFAULT_API_URL,
+    ) -> None:
         super().__init__(account_sid, auth_token, twilio_number)
         self.api.base_url = api_url.rstrip("/")
 
@@ -68,16 +82,20 @@ class TwilioOutputChannel(TextOnlyOutput, TwilioOutput):
         for part in split_text(text, MESSAGE_LIMIT):
             try:
                 # the Twilio client is blocking: keep it off the event loop
-                await asyncio.to_thread(self.messages.create, to=to, from_=self.twilio_number,
-                                        body=part)
+                await asyncio.to_thread(
+                    self.messages.create, to=to, from_=self.twilio_number, body=part
+                )
             except TwilioException as error:
                 logger.error(f"Twilio: sending failed: {error}")
                 raise
 
     async def send_image_url(self, recipient_id: Text, image: Text, **kwargs: Any) -> None:
-        await asyncio.to_thread(self.messages.create,
-                                to=with_prefix_of(self.twilio_number, recipient_id),
-                                from_=self.twilio_number, media_url=[image])
+        await asyncio.to_thread(
+            self.messages.create,
+            to=with_prefix_of(self.twilio_number, recipient_id),
+            from_=self.twilio_number,
+            media_url=[image],
+        )
 
 
 class TwilioChannel(TwilioInput):
@@ -91,14 +109,25 @@ class TwilioChannel(TwilioInput):
         ignore_yaml_secrets("Twilio", credentials, allowed=())
         env = read_env(cls.REQUIRED, cls.OPTIONAL)
         reason = env.disabled_reason
-        return cls(env.get("TWILIO_ACCOUNT_SID"), env.get("TWILIO_AUTH_TOKEN"),
-                   env.get("TWILIO_NUMBER"), webhook_url=env.get("TWILIO_WEBHOOK_URL"),
-                   api_url=env.get("TWILIO_API_URL", DEFAULT_API_URL), disabled_reason=reason)
+        return cls(
+            env.get("TWILIO_ACCOUNT_SID"),
+            env.get("TWILIO_AUTH_TOKEN"),
+            env.get("TWILIO_NUMBER"),
+            webhook_url=env.get("TWILIO_WEBHOOK_URL"),
+            api_url=env.get("TWILIO_API_URL", DEFAULT_API_URL),
+            disabled_reason=reason,
+        )
 
-    def __init__(self, account_sid: Optional[Text], auth_token: Optional[Text],
-                 twilio_number: Optional[Text], debug_mode: bool = False,
-                 webhook_url: Optional[Text] = None, api_url: Text = DEFAULT_API_URL,
-                 disabled_reason: Optional[Text] = None) -> None:
+    def __init__(
+        self,
+        account_sid: Optional[Text],
+        auth_token: Optional[Text],
+        twilio_number: Optional[Text],
+        debug_mode: bool = False,
+        webhook_url: Optional[Text] = None,
+        api_url: Text = DEFAULT_API_URL,
+        disabled_reason: Optional[Text] = None,
+    ) -> None:
         super().__init__(account_sid, auth_token, twilio_number, debug_mode)
         self.webhook_url = webhook_url
         self.api_url = api_url
@@ -126,8 +155,9 @@ class TwilioChannel(TwilioInput):
         if not signature or self.validator is None:
             return False
         params = request.form or {}
-        return any(self.validator.validate(url, params, signature)
-                   for url in self._signed_urls(request))
+        return any(
+            self.validator.validate(url, params, signature) for url in self._signed_urls(request)
+        )
 
     # ---------------------------------------------------------------- routes
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
@@ -141,9 +171,10 @@ class TwilioChannel(TwilioInput):
             if self.disabled_reason:
                 return disabled_response("twilio", self.disabled_reason)
             if not self.is_signed_by_twilio(request):
-                return response.json({"status": "forbidden",
-                                      "reason": "missing or invalid X-Twilio-Signature"},
-                                     status=403)
+                return response.json(
+                    {"status": "forbidden", "reason": "missing or invalid X-Twilio-Signature"},
+                    status=403,
+                )
             verdict = input_policy.check(request.form.get("From"), request.form.get("Body"))
             if verdict.refusal == "sender":
                 return response.json(input_policy.http_error("sender"), status=400)
@@ -158,9 +189,15 @@ class TwilioChannel(TwilioInput):
             try:
                 text = verdict.text.replace("¡", "@")  # some carriers corrupt @ in SMS
                 text, choice = await resolve_choice(request, verdict.sender_id, text)
-                await on_new_message(UserMessage(
-                    text, out, verdict.sender_id, input_channel=self.name(),
-                    metadata=merge_metadata(self.get_metadata(request), choice)))
+                await on_new_message(
+                    UserMessage(
+                        text,
+                        out,
+                        verdict.sender_id,
+                        input_channel=self.name(),
+                        metadata=merge_metadata(self.get_metadata(request), choice),
+                    )
+                )
             except Exception as error:
                 logger.error(f"Twilio: exception while handling a message: {error}")
                 logger.debug(error, exc_info=True)
@@ -173,5 +210,6 @@ class TwilioChannel(TwilioInput):
     def get_output_channel(self) -> Optional[TwilioOutputChannel]:
         if self.disabled_reason:
             return None
-        return TwilioOutputChannel(self.account_sid, self.auth_token, self.twilio_number,
-                                   api_url=self.api_url)
+        return TwilioOutputChannel(
+            self.account_sid, self.auth_token, self.twilio_number, api_url=self.api_url
+        )

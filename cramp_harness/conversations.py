@@ -5,6 +5,7 @@ Shared by scripts/cluster_test.py, scripts/bench.py and tests/test_persistence.p
 openings are phrasings from tests/data/contract_cases.yml and the README; the follow-up
 "how do I treat that?" must give the matching treat_ topic (the evaluation contract).
 """
+
 from __future__ import annotations
 
 import itertools
@@ -52,17 +53,28 @@ def cramp_conversation(index: int, knowledge_questions: int = 2) -> List[Turn]:
     `index` rotates through the causes and phrasings, so consecutive conversations differ.
     """
     cause_text, cause = CAUSES[index % len(CAUSES)]
-    knowledge = list(itertools.islice(itertools.cycle(KNOWLEDGE), index % len(KNOWLEDGE),
-                                      index % len(KNOWLEDGE) + knowledge_questions))
-    return ([Turn(GREETINGS[index % len(GREETINGS)])]
-            + [Turn(text, topic) for text, topic in knowledge]
-            + [Turn(cause_text, cause), Turn(FOLLOW_UP, treat_of(cause)),
-               Turn(THANKS[index % len(THANKS)], None)])
+    knowledge = list(
+        itertools.islice(
+            itertools.cycle(KNOWLEDGE),
+            index % len(KNOWLEDGE),
+            index % len(KNOWLEDGE) + knowledge_questions,
+        )
+    )
+    return (
+        [Turn(GREETINGS[index % len(GREETINGS)])]
+        + [Turn(text, topic) for text, topic in knowledge]
+        + [
+            Turn(cause_text, cause),
+            Turn(FOLLOW_UP, treat_of(cause)),
+            Turn(THANKS[index % len(THANKS)], None),
+        ]
+    )
 
 
 #: Rasa's `rasa init` example bot (moodbot): six turns its stories and rules answer
-MOODBOT_CONVERSATION: List[Turn] = [Turn(t) for t in (
-    "hi", "I am sad", "yes", "I am feeling great", "are you a bot?", "bye")]
+MOODBOT_CONVERSATION: List[Turn] = [
+    Turn(t) for t in ("hi", "I am sad", "yes", "I am feeling great", "are you a bot?", "bye")
+]
 
 
 def check_topic(turn: Turn, actual: Optional[str]) -> Optional[str]:

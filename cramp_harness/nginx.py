@@ -4,6 +4,7 @@ Its own config, pid, logs and temp directories in the work directory; the top-le
 mirrors deploy/nginx.conf and includes the same deploy/nginx/proxy.conf: round robin for REST,
 ip_hash (sticky) for socket.io.
 """
+
 from __future__ import annotations
 
 import os
@@ -16,8 +17,14 @@ from cramp_harness.servers import ROOT
 NGINX_PROXY_CONF = ROOT / "deploy" / "nginx" / "proxy.conf"
 
 
-def start_nginx(procs: Supervisor, name: str, upstreams: Sequence[int], *,
-                port: Optional[int] = None, timeout: float = 20) -> Process:
+def start_nginx(
+    procs: Supervisor,
+    name: str,
+    upstreams: Sequence[int],
+    *,
+    port: Optional[int] = None,
+    timeout: float = 20,
+) -> Process:
     """nginx on `port` proxying to Rasa on the `upstreams` ports; ready when "/" answers."""
     port = port or free_port()
     root = procs.workdir / name
@@ -25,13 +32,23 @@ def start_nginx(procs: Supervisor, name: str, upstreams: Sequence[int], *,
         (root / "temp" / sub).mkdir(parents=True, exist_ok=True)
     servers = "\n".join(f"        server 127.0.0.1:{p} max_fails=0;" for p in upstreams)
     conf = root / "nginx.conf"
-    conf.write_text(NGINX_LOCAL_TEMPLATE.format(
-        user="user root;" if os.geteuid() == 0 else "", root=root, port=port, servers=servers,
-        proxy_conf=NGINX_PROXY_CONF))
+    conf.write_text(
+        NGINX_LOCAL_TEMPLATE.format(
+            user="user root;" if os.geteuid() == 0 else "",
+            root=root,
+            port=port,
+            servers=servers,
+            proxy_conf=NGINX_PROXY_CONF,
+        )
+    )
     nginx_bin = shutil.which("nginx") or "/usr/sbin/nginx"
-    return procs.start(name, [nginx_bin, "-p", root, "-e", root / "error.log", "-c", conf,
-                              "-g", "daemon off;"],
-                       ready=http_ok(f"http://127.0.0.1:{port}/"), timeout=timeout, port=port)
+    return procs.start(
+        name,
+        [nginx_bin, "-p", root, "-e", root / "error.log", "-c", conf, "-g", "daemon off;"],
+        ready=http_ok(f"http://127.0.0.1:{port}/"),
+        timeout=timeout,
+        port=port,
+    )
 
 
 NGINX_LOCAL_TEMPLATE = """# by cramp_harness/nginx.py: deploy/nginx.conf with local upstreams

@@ -2,9 +2,10 @@
 
 Every child gets its own session (process group), so stopping it also stops whatever it spawned
 (Rasa's Sanic workers, nginx's workers); its output goes to a log file whose tail is in every
-error; readiness is a condition (an HTTP URL answering, a port accepting), never a fixed sleep;
+error; readiness is a condition (e.g. `http_ok`: a URL answers 200), never a fixed sleep;
 stopping is SIGTERM to the group, then SIGKILL after a grace period.
 """
+
 from __future__ import annotations
 
 import os
@@ -21,8 +22,12 @@ from typing import Callable, Dict, List, Optional, Sequence
 import requests
 
 #: quiet, reproducible Rasa / TensorFlow processes (what the Makefile exports)
-BASE_ENV = {"RASA_TELEMETRY_ENABLED": "false", "TF_CPP_MIN_LOG_LEVEL": "2",
-            "SQLALCHEMY_SILENCE_UBER_WARNING": "1", "PYTHONWARNINGS": "ignore"}
+BASE_ENV = {
+    "RASA_TELEMETRY_ENABLED": "false",
+    "TF_CPP_MIN_LOG_LEVEL": "2",
+    "SQLALCHEMY_SILENCE_UBER_WARNING": "1",
+    "PYTHONWARNINGS": "ignore",
+}
 
 Condition = Callable[[], bool]
 
@@ -34,8 +39,13 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def wait_until(condition: Condition, timeout: float, what: str, interval: float = 0.2,
-               details: Callable[[], str] = lambda: "") -> float:
+def wait_until(
+    condition: Condition,
+    timeout: float,
+    what: str,
+    interval: float = 0.2,
+    details: Callable[[], str] = lambda: "",
+) -> float:
     """Poll `condition` until it holds; returns the seconds waited, raises TimeoutError naming
     `what` (and `details()`, e.g. a log tail) after `timeout`."""
     started = time.monotonic()
@@ -48,22 +58,13 @@ def wait_until(condition: Condition, timeout: float, what: str, interval: float 
 
 def http_ok(url: str) -> Condition:
     """Ready when `url` answers 200."""
+
     def check() -> bool:
         try:
             return requests.get(url, timeout=2).status_code == 200
         except requests.RequestException:
             return False
-    return check
 
-
-def port_open(port: int, host: str = "127.0.0.1") -> Condition:
-    """Ready when `host:port` accepts a connection."""
-    def check() -> bool:
-        try:
-            with socket.create_connection((host, port), timeout=1):
-                return True
-        except OSError:
-            return False
     return check
 
 
@@ -98,13 +99,22 @@ class Process:
         seconds from spawn to ready. Raises with the log tail if the process exits or times out."""
         if self.ready_after is None:
             timeout = self.timeout if timeout is None else timeout
+
             def up() -> bool:
                 if not self.alive():
-                    raise RuntimeError(f"{self.name} exited ({self.popen.returncode}); "
-                                       f"log {self.log}:\n{self.tail()}")
+                    raise RuntimeError(
+                        f"{self.name} exited ({self.popen.returncode}); "
+                        f"log {self.log}:\n{self.tail()}"
+                    )
                 return self.ready is None or self.ready()
-            wait_until(up, timeout, f"{self.name} ready", interval=0.25,
-                       details=lambda: f"log {self.log}:\n{self.tail()}")
+
+            wait_until(
+                up,
+                timeout,
+                f"{self.name} ready",
+                interval=0.25,
+                details=lambda: f"log {self.log}:\n{self.tail()}",
+            )
             self.ready_after = time.monotonic() - self.started
         return self.ready_after
 
@@ -121,22 +131,23 @@ class Process:
                 pass
 
     def stop(self, sig: int = signal.SIGTERM, grace: float = 30) -> None:
-        """`sig` (TERM by default) to the group; KILL if it is still running after `grace`."""
-        self.send_signal(sig)
+        """`sig` (TERM by default) to the group, then `reap`. Nothing if it already ended."""
+        if self.alive():
+            self.send_signal(sig)
+            self.reap(grace)
+
+    def reap(self, grace: float) -> None:
+        """Wait up to `grace` for the signalled process to end, then KILL its group: what
+        ignored the signal, and members that outlived their leader."""
         try:
             self.popen.wait(timeout=grace)
         except subprocess.TimeoutExpired:
-            self.send_signal(signal.SIGKILL)
-            self.popen.wait(timeout=10)
-        _kill_leftovers(self.popen.pid)
-
-    def exited_within(self, seconds: float) -> bool:
-        """Whether the process ends within `seconds` (for "did it die after that request?")."""
+            pass
         try:
-            self.popen.wait(timeout=seconds)
-            return True
-        except subprocess.TimeoutExpired:
-            return False
+            os.killpg(self.popen.pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+        self.popen.wait(timeout=10)
 
     def rss_bytes(self) -> int:
         """Resident memory of the process and all its descendants."""
@@ -163,9 +174,17 @@ class Supervisor:
     def __contains__(self, name: str) -> bool:
         return name in self.procs and self.procs[name].alive()
 
-    def spawn(self, name: str, args: Sequence[object], *, ready: Optional[Condition] = None,
-              timeout: float = 60, port: Optional[int] = None, cwd: Optional[Path] = None,
-              env: Optional[Dict[str, str]] = None) -> Process:
+    def spawn(
+        self,
+        name: str,
+        args: Sequence[object],
+        *,
+        ready: Optional[Condition] = None,
+        timeout: float = 60,
+        port: Optional[int] = None,
+        cwd: Optional[Path] = None,
+        env: Optional[Dict[str, str]] = None,
+    ) -> Process:
         """Start `args` in a new session, output appended to <workdir>/<name>.log, without
         waiting: `wait_ready()` on the result waits up to `timeout` for `ready`."""
         with self._lock:
@@ -173,10 +192,15 @@ class Supervisor:
                 raise RuntimeError(f"{name} is already running")
             log = self.workdir / f"{name}.log"
             with open(log, "a") as out:
-                popen = subprocess.Popen([str(a) for a in args], cwd=cwd, stdout=out,
-                                         stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                         env={**os.environ, **BASE_ENV, **self.env, **(env or {})},
-                                         start_new_session=True)
+                popen = subprocess.Popen(
+                    [str(a) for a in args],
+                    cwd=cwd,
+                    stdout=out,
+                    stderr=subprocess.STDOUT,
+                    stdin=subprocess.DEVNULL,
+                    env={**os.environ, **BASE_ENV, **self.env, **(env or {})},
+                    start_new_session=True,
+                )
             process = Process(name, popen, log, ready, port, timeout)
             self.procs[name] = process
             return process
@@ -188,11 +212,12 @@ class Supervisor:
         return process
 
     def wait_ready(self, process: Process) -> float:
-        """`process.wait_ready()`, stopping the process if it never gets ready."""
+        """`process.wait_ready()`, stopping the process if it never gets ready (it stays listed,
+        so waiting for it again repeats the error with its log)."""
         try:
             return process.wait_ready()
         except BaseException:
-            self.stop(process.name)
+            process.stop()
             raise
 
     def run(self, name: str, args: Sequence[object], *, timeout: float, **kwargs) -> float:
@@ -203,8 +228,9 @@ class Supervisor:
             code = process.popen.wait(timeout=timeout)
         except subprocess.TimeoutExpired:
             self.stop(name, grace=10)
-            raise RuntimeError(f"{name} took longer than {timeout:g}s; log {process.log}:\n"
-                               f"{process.tail()}") from None
+            raise RuntimeError(
+                f"{name} took longer than {timeout:g}s; log {process.log}:\n{process.tail()}"
+            ) from None
         self.procs.pop(name, None)
         if code != 0:
             raise RuntimeError(f"{name} failed ({code}); log {process.log}:\n{process.tail()}")
@@ -220,16 +246,19 @@ class Supervisor:
         with self._lock:
             processes = list(self.procs.values())
             self.procs.clear()
-        for process in processes:
+        running = [process for process in processes if process.alive()]
+        for process in running:
             process.send_signal(signal.SIGTERM)
         deadline = time.monotonic() + grace
-        for process in processes:
-            process.stop(signal.SIGTERM, max(0.1, deadline - time.monotonic()))
+        for process in running:
+            process.reap(max(0.1, deadline - time.monotonic()))
 
     def wait_logs_quiet(self, settle: float = 0.5, timeout: float = 15) -> None:
         """Until no log has grown for `settle` seconds: output written after a reply is in."""
+
         def sizes() -> List[int]:
             return [log.stat().st_size for log in sorted(self.workdir.glob("*.log"))]
+
         last = {"sizes": sizes(), "since": time.monotonic()}
 
         def quiet() -> bool:
@@ -237,12 +266,15 @@ class Supervisor:
             if now != last["sizes"]:
                 last.update(sizes=now, since=time.monotonic())
             return time.monotonic() - last["since"] >= settle
+
         wait_until(quiet, timeout, f"logs in {self.workdir} quiet", interval=0.1)
 
     def tails(self, chars: int = 3000) -> Dict[str, str]:
         """The last `chars` of every log in the work directory (for failure reports)."""
-        return {log.stem: log.read_text(errors="replace")[-chars:]
-                for log in sorted(self.workdir.glob("*.log"))}
+        return {
+            log.stem: log.read_text(errors="replace")[-chars:]
+            for log in sorted(self.workdir.glob("*.log"))
+        }
 
 
 def stop_on_time_limit_or_signal(seconds: float, cleanup: Callable[[], None]) -> threading.Timer:
@@ -251,8 +283,11 @@ def stop_on_time_limit_or_signal(seconds: float, cleanup: Callable[[], None]) ->
     Cancel the returned timer when the work ends in time."""
 
     def on_timeout() -> None:
-        print(f"!!  time limit of {seconds:.0f}s reached: stopping everything", file=sys.stderr,
-              flush=True)
+        print(
+            f"!!  time limit of {seconds:.0f}s reached: stopping everything",
+            file=sys.stderr,
+            flush=True,
+        )
         cleanup()
         os._exit(3)
 
@@ -262,14 +297,6 @@ def stop_on_time_limit_or_signal(seconds: float, cleanup: Callable[[], None]) ->
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: (cleanup(), os._exit(130)))
     return watchdog
-
-
-def _kill_leftovers(pgid: int) -> None:
-    """A group member that ignored TERM (or outlived its leader) gets KILL."""
-    try:
-        os.killpg(pgid, signal.SIGKILL)
-    except (ProcessLookupError, PermissionError):
-        pass
 
 
 def _descendants(pid: int) -> List[int]:

@@ -6,6 +6,7 @@ stores the red-flag terms and the NLU lookup tables (brand names of medicines) i
 so a trained model is self-contained: it triages with the terms it was trained with, whatever the
 files say later. The detector itself comes from `cramp_nlu.factory`, like everywhere else.
 """
+
 from __future__ import annotations
 
 import json
@@ -47,8 +48,13 @@ class RedFlagTriage(GraphComponent):
     def get_default_config() -> Dict[Text, Any]:
         return {}
 
-    def __init__(self, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource,
-                 stored: Optional[Dict[str, Any]] = None) -> None:
+    def __init__(
+        self,
+        config: Dict[Text, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        stored: Optional[Dict[str, Any]] = None,
+    ) -> None:
         self._config = config
         self._model_storage = model_storage
         self._resource = resource
@@ -56,13 +62,24 @@ class RedFlagTriage(GraphComponent):
         self._detector: Optional[RedFlagDetector] = None
 
     @classmethod
-    def create(cls, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource,
-               execution_context: ExecutionContext) -> "RedFlagTriage":
+    def create(
+        cls,
+        config: Dict[Text, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+    ) -> "RedFlagTriage":
         return cls(config, model_storage, resource)
 
     @classmethod
-    def load(cls, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource,
-             execution_context: ExecutionContext, **kwargs: Any) -> "RedFlagTriage":
+    def load(
+        cls,
+        config: Dict[Text, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+        **kwargs: Any,
+    ) -> "RedFlagTriage":
         """The component as trained; a model without stored terms is refused, not guessed at."""
         with model_storage.read_from(resource) as directory:
             stored = json.loads((directory / STORED_FILE).read_text(encoding="utf-8"))
@@ -91,14 +108,12 @@ class RedFlagTriage(GraphComponent):
             self._detector = build_detector(stored["terms"], stored["lookup_tables"], model.model)
         return self._detector
 
-    def process_training_data(self, training_data: TrainingData,
-                              model: SpacyModel) -> TrainingData:
+    def process_training_data(self, training_data: TrainingData, model: SpacyModel) -> TrainingData:
         # nothing to add to training examples: the triage is not a feature
         return training_data
 
     def process(self, messages: List[Message], model: SpacyModel) -> List[Message]:
         detector = self._detector_for(model)
         for message in messages:
-            message.set(TRIAGE_KEY, detector(message.get(TEXT) or "").as_dict(),
-                        add_to_output=True)
+            message.set(TRIAGE_KEY, detector(message.get(TEXT) or "").as_dict(), add_to_output=True)
         return messages

@@ -3,6 +3,7 @@
 The action server, the cramp-check summary and the channels' safety net all word escalations
 through this module, so every channel shows the same sentences for the same tier.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -50,8 +51,13 @@ class Wording:
 
     def payload(self, tier: str) -> Dict[str, Dict[str, str]]:
         """The custom part a widget renders as a banner (text-only channels drop it)."""
-        return {"escalation": {"tier": tier, "headline": self.headlines[tier],
-                               "action": self.actions[tier]}}
+        return {
+            "escalation": {
+                "tier": tier,
+                "headline": self.headlines[tier],
+                "action": self.actions[tier],
+            }
+        }
 
     def reminder_text(self, earlier_tier: str) -> str:
         """Said when a calmer message follows an urgent or emergency one."""

@@ -7,6 +7,7 @@ lookup tables it stored in the model at training time (a model is self-contained
 server, the channels' safety net, the evaluation script and the tests use `shared_detector()`,
 built from the same files. Input is the raw message text (`detector(text)`).
 """
+
 from __future__ import annotations
 
 import os
@@ -23,8 +24,9 @@ from cramp_nlu.terms import packaged_terms
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 #: The NLU file with the lookup tables (found next to this package, never via the working directory).
-LOOKUP_FILE = Path(os.environ.get("CRAMP_LOOKUP_FILE",
-                                  PROJECT_ROOT / "data" / "nlu" / "entities.yml"))
+LOOKUP_FILE = Path(
+    os.environ.get("CRAMP_LOOKUP_FILE", PROJECT_ROOT / "data" / "nlu" / "entities.yml")
+)
 #: The project's spaCy pipeline, built and installed by `make spacy`.
 SPACY_MODEL = os.environ.get("CRAMP_SPACY_MODEL", "en_cramps")
 
@@ -36,15 +38,20 @@ def read_lookup_tables(path: Path = LOOKUP_FILE) -> Dict[str, List[str]]:
     tables: Dict[str, List[str]] = {}
     for item in data.get("nlu", []):
         if isinstance(item, dict) and "lookup" in item:
-            entries = [line.strip()[1:].strip() for line in str(item.get("examples", "")).splitlines()
-                       if line.strip().startswith("-")]
+            entries = [
+                line.strip()[1:].strip()
+                for line in str(item.get("examples", "")).splitlines()
+                if line.strip().startswith("-")
+            ]
             tables.setdefault(str(item["lookup"]), []).extend(e for e in entries if e)
     return tables
 
 
-def build_detector(terms: Optional[Mapping[str, Any]] = None,
-                   lookup_tables: Optional[Mapping[str, List[str]]] = None,
-                   nlp: Optional[Language] = None) -> RedFlagDetector:
+def build_detector(
+    terms: Optional[Mapping[str, Any]] = None,
+    lookup_tables: Optional[Mapping[str, List[str]]] = None,
+    nlp: Optional[Language] = None,
+) -> RedFlagDetector:
     """A detector from stored terms and lookup tables (the trained component's), or from the
     project's files for whatever is left out."""
     return RedFlagDetector(

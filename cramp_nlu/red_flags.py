@@ -13,6 +13,7 @@ Matching works in three steps:
    a general question rather than a report ("is swelling a bad sign?").
 The tier is the highest among the reported signs and the combinations they complete.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -101,8 +102,9 @@ def _lower_words(items: Iterable[str]) -> frozenset:
     return frozenset(str(item).lower() for item in items)
 
 
-def _with_lookup_tables(terms: Dict[str, Any],
-                        lookup_tables: Mapping[str, Iterable[str]]) -> Dict[str, Any]:
+def _with_lookup_tables(
+    terms: Dict[str, Any], lookup_tables: Mapping[str, Iterable[str]]
+) -> Dict[str, Any]:
     """The terms with each mapped lookup table's entries added to its vocabulary."""
     excluded = _lower_words(terms.get("not_a_cause_medicines", []))
     vocab = {name: list(words) for name, words in terms["vocab"].items()}
@@ -117,8 +119,12 @@ def _with_lookup_tables(terms: Dict[str, Any],
 class RedFlagDetector:
     """Finds the rubric's warning signs in text and decides the urgency tier."""
 
-    def __init__(self, nlp: Language, terms: Dict[str, Any],
-                 lookup_tables: Optional[Mapping[str, Iterable[str]]] = None) -> None:
+    def __init__(
+        self,
+        nlp: Language,
+        terms: Dict[str, Any],
+        lookup_tables: Optional[Mapping[str, Iterable[str]]] = None,
+    ) -> None:
         """`lookup_tables` are NLU lookup tables by name; the terms file's `lookup_vocab` says
         which vocabulary each one extends (the `medication` table's brand names are medicines),
         so one list serves entity extraction and triage."""
@@ -138,8 +144,7 @@ class RedFlagDetector:
             for s in self.terms["signs"]
         ]
         self.combinations = [
-            Combination(c["id"], c["tier"], tuple(c.get("all", [])),
-                        tuple(c.get("any", [])))
+            Combination(c["id"], c["tier"], tuple(c.get("all", [])), tuple(c.get("any", [])))
             for c in self.terms["combinations"]
         ]
         negation = self.terms["negation"]
@@ -190,7 +195,12 @@ class RedFlagDetector:
         findings = self._find_signs(doc, matches, sentences)
         findings = [
             Finding(
-                sign=f.sign, tier=f.tier, text=f.text, start=f.start, end=f.end, key=f.key,
+                sign=f.sign,
+                tier=f.tier,
+                text=f.text,
+                start=f.start,
+                end=f.end,
+                key=f.key,
                 negated=self._is_negated(doc, matches, f, sentences),
                 hypothetical=self._is_hypothetical(doc, matches, f, sentences),
             )
@@ -224,22 +234,34 @@ class RedFlagDetector:
         after = doc[end].lower_ if end < len(doc) else ""
         return before not in sign.not_before and after not in sign.not_after
 
-    def _find_signs(self, doc: Doc, matches: Dict[str, List[Tuple[int, int]]],
-                    sentences: Sequence[int]) -> List[Finding]:
+    def _find_signs(
+        self, doc: Doc, matches: Dict[str, List[Tuple[int, int]]], sentences: Sequence[int]
+    ) -> List[Finding]:
         findings: List[Finding] = []
         for sign in self.signs:
-            spans = [(s, e, s) for s, e in matches.get(f"sign:{sign.id}", [])
-                     if self._allowed_here(doc, sign, s, e)]
+            spans = [
+                (s, e, s)
+                for s, e in matches.get(f"sign:{sign.id}", [])
+                if self._allowed_here(doc, sign, s, e)
+            ]
             if sign.near:
                 spans += self._near_spans(doc, sign, matches, sentences)
             for start, end, key in _merge_spans(spans):
                 span: Span = doc[start:end]
-                findings.append(Finding(sign.id, sign.tier, span.text,
-                                        span.start_char, span.end_char, doc[key].idx))
+                findings.append(
+                    Finding(
+                        sign.id, sign.tier, span.text, span.start_char, span.end_char, doc[key].idx
+                    )
+                )
         return findings
 
-    def _near_spans(self, doc: Doc, sign: SignRule, matches: Dict[str, List[Tuple[int, int]]],
-                    sentences: Sequence[int]) -> List[Tuple[int, int, int]]:
+    def _near_spans(
+        self,
+        doc: Doc,
+        sign: SignRule,
+        matches: Dict[str, List[Tuple[int, int]]],
+        sentences: Sequence[int],
+    ) -> List[Tuple[int, int, int]]:
         """Spans (start, end, key token) where one term of each `near` vocabulary sits
         within the window of a key term (a term of the first vocabulary)."""
         groups = [matches.get(f"vocab:{name}", []) for name in sign.near]
@@ -252,7 +274,8 @@ class RedFlagDetector:
             lo, hi = key_start, key_end
             for others in groups[1:]:
                 partner = [
-                    (s, e) for s, e in others
+                    (s, e)
+                    for s, e in others
                     if sentences[s] == sentences[key_start]
                     and abs(s - key_start) <= sign.window
                     and (s, e) != (key_start, key_end)
@@ -270,8 +293,13 @@ class RedFlagDetector:
         span = doc.char_span(char, char + 1, alignment_mode="expand")
         return span.start if span is not None else 0
 
-    def _is_negated(self, doc: Doc, matches: Dict[str, List[Tuple[int, int]]],
-                    finding: Finding, sentences: Sequence[int]) -> bool:
+    def _is_negated(
+        self,
+        doc: Doc,
+        matches: Dict[str, List[Tuple[int, int]]],
+        finding: Finding,
+        sentences: Sequence[int],
+    ) -> bool:
         start = self._token_index(doc, finding.key)
         end = self._token_index(doc, finding.end - 1) + 1
         pseudo = {i for s, e in matches.get("neg:pseudo", []) for i in range(s, e)}
@@ -285,8 +313,11 @@ class RedFlagDetector:
             if self._scope_reaches(doc, cue_end, start):
                 return True
         for cue_start, _ in matches.get("neg:after", []):
-            if cue_start >= end and sentences[cue_start] == sentences[start] \
-                    and cue_start - end <= 3:
+            if (
+                cue_start >= end
+                and sentences[cue_start] == sentences[start]
+                and cue_start - end <= 3
+            ):
                 return True
         return False
 
@@ -296,13 +327,21 @@ class RedFlagDetector:
             word = doc[i].lower_
             if word in self.neg_stop:
                 return False
-            if word in CLAUSE_JOINERS and i + 1 < len(doc) \
-                    and doc[i + 1].lower_ in self.clause_starters:
+            if (
+                word in CLAUSE_JOINERS
+                and i + 1 < len(doc)
+                and doc[i + 1].lower_ in self.clause_starters
+            ):
                 return False
         return True
 
-    def _is_hypothetical(self, doc: Doc, matches: Dict[str, List[Tuple[int, int]]],
-                         finding: Finding, sentences: Sequence[int]) -> bool:
+    def _is_hypothetical(
+        self,
+        doc: Doc,
+        matches: Dict[str, List[Tuple[int, int]]],
+        finding: Finding,
+        sentences: Sequence[int],
+    ) -> bool:
         start = self._token_index(doc, finding.key)
         if any(t.lower_ in self.personal for t in doc):
             return False  # someone in the message has it: a report, however it is phrased
@@ -310,8 +349,9 @@ class RedFlagDetector:
         words = [t for t in sentence if not t.is_punct]
         if words and words[0].lower_ in self.question_openers:
             return True
-        return any(s < start and sentences[s] == sentences[start]
-                   for s, _ in matches.get("hypo:cue", []))
+        return any(
+            s < start and sentences[s] == sentences[start] for s, _ in matches.get("hypo:cue", [])
+        )
 
     # ---- the verdict ----
     def _decide(self, findings: List[Finding]) -> Triage:

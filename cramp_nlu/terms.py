@@ -4,6 +4,7 @@ Everything the assistant knows about warning signs lives in `data/red_flags.yml`
 package. The detector, the escalation wording and the trained model all read it from here, so a
 process that only needs a sentence (the safety net, the cramp-check summary) never loads spaCy.
 """
+
 from __future__ import annotations
 
 from functools import lru_cache
@@ -15,8 +16,16 @@ import yaml
 
 TIERS: Tuple[str, ...] = ("none", "see_doctor", "urgent", "emergency")
 TERMS_RESOURCE = "data/red_flags.yml"
-REQUIRED_SECTIONS = ("tiers", "negation", "hypothetical", "vocab", "signs", "combinations",
-                     "lookup_vocab", "reminder")
+REQUIRED_SECTIONS = (
+    "tiers",
+    "negation",
+    "hypothetical",
+    "vocab",
+    "signs",
+    "combinations",
+    "lookup_vocab",
+    "reminder",
+)
 
 
 class TermsError(ValueError):

@@ -1,5 +1,6 @@
 """Production runtime: the PostgreSQL-safe tracker store, the atomic Redis lock store, retention,
 the operator report and the opt-in NLU export."""
+
 import os
 
 # SQLAlchemy 1.4 reads this once, when first imported: Rasa's tracker store module would otherwise

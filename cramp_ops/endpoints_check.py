@@ -8,6 +8,7 @@ This check makes that mistake stop the image build (deploy/Dockerfile) and the u
 
 A `type:` without a dot is one of Rasa's own names (`SQL`, `redis`, ...) and is left to Rasa.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -41,8 +42,9 @@ def store_classes(endpoints: Path) -> Dict[str, type]:
         try:
             cls = class_from_module_path(path)
         except (ImportError, AttributeError, RasaException) as error:
-            raise EndpointsError(f"{endpoints}: {section} type {path!r} does not import: {error}") \
-                from error
+            raise EndpointsError(
+                f"{endpoints}: {section} type {path!r} does not import: {error}"
+            ) from error
         if not issubclass(cls, base):
             raise EndpointsError(f"{endpoints}: {section} type {path!r} is not a {base.__name__}")
         found[section] = cls

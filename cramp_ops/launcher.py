@@ -7,11 +7,13 @@ imports Sanic first, then ignores deprecation warnings raised from any module bu
 over to `rasa` unchanged (`cramp-rasa run ...` is `rasa run ...`). Our own packages' warnings, and
 every other kind of warning, still show.
 """
+
 from __future__ import annotations
 
 import os
 import sys
 import warnings
+from typing import Any
 
 #: packages whose deprecation warnings we want to see
 OUR_PACKAGES = ("actions", "channels", "cramp_nlu", "cramp_ops", "cramp_harness")
@@ -19,19 +21,39 @@ OUR_PACKAGES = ("actions", "channels", "cramp_nlu", "cramp_ops", "cramp_harness"
 THIRD_PARTY_MODULES = r"(?!(%s)(\.|$))" % "|".join(OUR_PACKAGES)
 
 
+def _ignore_third_party_deprecations() -> None:
+    for category in (DeprecationWarning, PendingDeprecationWarning):
+        warnings.filterwarnings("ignore", category=category, module=THIRD_PARTY_MODULES)
+
+
 def quiet_third_party_deprecations() -> None:
     """Ignore DeprecationWarning and PendingDeprecationWarning from third-party modules."""
     import sanic  # noqa: F401  (its import adds a "once" filter that must not come after ours)
 
-    for category in (DeprecationWarning, PendingDeprecationWarning):
-        warnings.filterwarnings("ignore", category=category, module=THIRD_PARTY_MODULES)
+    _ignore_third_party_deprecations()
     # SQLAlchemy 1.4's "2.0 uber warning" is a separate category with its own switch
     os.environ.setdefault("SQLALCHEMY_SILENCE_UBER_WARNING", "1")
+
+
+def _keep_quiet_after_rasa_sets_its_filters() -> None:
+    """Rasa's command line adds a "once" filter for UserWarning when it configures logging, in
+    front of ours; pyparsing's deprecation warnings are UserWarnings too, so ours go back in
+    front each time Rasa sets its filters."""
+    import rasa.utils.common as rasa_common
+
+    rasa_filters = rasa_common._filter_warnings
+
+    def filter_warnings(*args: Any, **kwargs: Any) -> None:
+        rasa_filters(*args, **kwargs)
+        _ignore_third_party_deprecations()
+
+    rasa_common._filter_warnings = filter_warnings
 
 
 def main() -> None:
     """`cramp-rasa ...` is `rasa ...` after quietening the start."""
     quiet_third_party_deprecations()
+    _keep_quiet_after_rasa_sets_its_filters()
     from rasa.__main__ import main as rasa_main
 
     rasa_main()

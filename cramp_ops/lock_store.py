@@ -18,6 +18,7 @@ another replica changed the lock in between. Same keys, same JSON, same waiting 
       port: ${REDIS_PORT}
       ...
 """
+
 from __future__ import annotations
 
 import json
@@ -41,8 +42,11 @@ class AtomicRedisLockStore(RedisLockStore):
     def __init__(self, endpoint_config: Optional[EndpointConfig] = None, **kwargs: Any) -> None:
         # Rasa builds a custom lock store as `cls(endpoint_config=...)`
         if endpoint_config is not None:
-            kwargs = {"host": endpoint_config.url or "localhost", **endpoint_config.kwargs,
-                      **kwargs}
+            kwargs = {
+                "host": endpoint_config.url or "localhost",
+                **endpoint_config.kwargs,
+                **kwargs,
+            }
         super().__init__(**kwargs)
 
     def _transact(self, conversation_id: Text, step: Step) -> Any:
@@ -93,6 +97,7 @@ class AtomicRedisLockStore(RedisLockStore):
     def cleanup(self, conversation_id: Text, ticket_number: int) -> None:
         """Finish serving `ticket_number`; delete the lock if nobody else waits (one
         transaction)."""
+
         def step(lock: Optional[TicketLock]) -> Tuple[None, Optional[TicketLock]]:
             if lock is None:
                 return None, None

@@ -3,6 +3,7 @@
 Plain counts only; how a count may be shown (the "<5" rule) is cramp_ops.small_counts' job, so
 the tests can check the true figures and the shown ones separately.
 """
+
 from __future__ import annotations
 
 from collections import Counter
@@ -99,12 +100,17 @@ def _check(conversation: Conversation, counts: CheckCounts) -> None:
 
 
 def _low_confidence(turn, threshold: float) -> bool:
-    return (not turn.fallback and turn.confidence is not None and turn.confidence < threshold
-            and turn.feedback is None)
+    return (
+        not turn.fallback
+        and turn.confidence is not None
+        and turn.confidence < threshold
+        and turn.feedback is None
+    )
 
 
-def compute(selection: Selection, low_confidence: float = LOW_CONFIDENCE,
-            channels: Sequence[str] = ()) -> Figures:
+def compute(
+    selection: Selection, low_confidence: float = LOW_CONFIDENCE, channels: Sequence[str] = ()
+) -> Figures:
     """All the report's figures. Conversations count on the day (UTC) of their first message,
     turns on their own day; a conversation's channel is its first message's. `channels` (the
     configured ones) are listed even when nobody used them, then any other channel seen."""
@@ -148,5 +154,6 @@ def compute(selection: Selection, low_confidence: float = LOW_CONFIDENCE,
 
 def tier_rows(figures: Figures) -> List[Tuple[date, Dict[str, int]]]:
     """Per day: conversations by highest tier (every tier, zeros included)."""
-    return [(day, {tier: figures.tiers_per_day[day, tier] for tier in TIERS})
-            for day in figures.days]
+    return [
+        (day, {tier: figures.tiers_per_day[day, tier] for tier in TIERS}) for day in figures.days
+    ]

@@ -20,6 +20,7 @@ it is deleted can have its current session written back by Rasa; it is then youn
 Exit status: 0 on success, 2 when the store is not an SQL store, the SQLite file does not exist
 or the database cannot be reached.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -74,8 +75,9 @@ def store_config(endpoints: Path) -> Dict[str, Any]:
         raise RetentionError(f"no endpoints file {endpoints}")
     config = read_endpoint_config(str(endpoints), "tracker_store")
     if config is None:
-        raise RetentionError(f"{endpoints} has no tracker_store "
-                             "(Rasa keeps conversations in memory)")
+        raise RetentionError(
+            f"{endpoints} has no tracker_store (Rasa keeps conversations in memory)"
+        )
     store_type = (config.type or "").strip()
     if store_type.lower() != "sql" and not store_type.endswith("SQLTrackerStore"):
         raise RetentionError(f"tracker store type {store_type!r} is not an SQL store")
@@ -90,13 +92,21 @@ def engine_url(config: Dict[str, Any], base: Optional[Path] = None) -> sa.engine
     base = Path.cwd() if base is None else base
     host = config.get("url")
     if host and "://" in str(host):
-        print("warning: the tracker store's url contains '://': Rasa (and this command) use it "
-              "as the whole database URL and ignore db, port, username and password",
-              file=sys.stderr)
+        print(
+            "warning: the tracker store's url contains '://': Rasa (and this command) use it "
+            "as the whole database URL and ignore db, port, username and password",
+            file=sys.stderr,
+        )
     url = SQLTrackerStore.get_db_url(
-        config.get("dialect", "sqlite"), host, validate_port(config.get("port")),
-        config.get("db", "rasa.db"), config.get("username"), config.get("password"),
-        None, config.get("query"))
+        config.get("dialect", "sqlite"),
+        host,
+        validate_port(config.get("port")),
+        config.get("db", "rasa.db"),
+        config.get("username"),
+        config.get("password"),
+        None,
+        config.get("query"),
+    )
     url = sa.engine.make_url(url) if isinstance(url, str) else url
     if url.get_backend_name() == "sqlite" and url.database and url.database != ":memory:":
         path = Path(url.database)
@@ -113,22 +123,31 @@ def make_engine(url: sa.engine.URL) -> sa.engine.Engine:
     # hide_parameters: an error message must not carry sender IDs into a log
     engine = sa.create_engine(url, hide_parameters=True, **create_engine_kwargs(url))
     if url.get_backend_name() == "sqlite":
+
         @sa.event.listens_for(engine, "connect")
         def _secure_delete(dbapi_connection, _record) -> None:  # zero the freed pages
             dbapi_connection.execute("PRAGMA secure_delete = ON")
+
     return engine
 
 
 def stale_conversations(connection: sa.engine.Connection, cutoff: float) -> List[str]:
     events = events_table()
-    query = (sa.select(events.c.sender_id)
-             .group_by(events.c.sender_id)
-             .having(sa.func.max(events.c.timestamp) < cutoff))
+    query = (
+        sa.select(events.c.sender_id)
+        .group_by(events.c.sender_id)
+        .having(sa.func.max(events.c.timestamp) < cutoff)
+    )
     return [row[0] for row in connection.execute(query)]
 
 
-def apply_retention(engine: sa.engine.Engine, days: float, dry_run: bool = False,
-                    now: Optional[float] = None, vacuum: bool = True) -> Result:
+def apply_retention(
+    engine: sa.engine.Engine,
+    days: float,
+    dry_run: bool = False,
+    now: Optional[float] = None,
+    vacuum: bool = True,
+) -> Result:
     """Delete (or with `dry_run` count) every conversation whose newest event is older than
     `days`."""
     if days < 0:
@@ -141,15 +160,17 @@ def apply_retention(engine: sa.engine.Engine, days: float, dry_run: bool = False
         senders = stale_conversations(connection, cutoff)
     deleted = 0
     for start in range(0, len(senders), BATCH):
-        chunk = senders[start:start + BATCH]
+        chunk = senders[start : start + BATCH]
         with engine.begin() as connection:
             # re-check inside the transaction: a conversation that got a new event since is kept
             young = sa.select(events.c.sender_id).where(
-                events.c.sender_id.in_(chunk), events.c.timestamp >= cutoff)
+                events.c.sender_id.in_(chunk), events.c.timestamp >= cutoff
+            )
             condition = sa.and_(events.c.sender_id.in_(chunk), events.c.sender_id.not_in(young))
             if dry_run:
                 deleted += connection.execute(
-                    sa.select(sa.func.count()).select_from(events).where(condition)).scalar_one()
+                    sa.select(sa.func.count()).select_from(events).where(condition)
+                ).scalar_one()
             else:
                 deleted += connection.execute(events.delete().where(condition)).rowcount
     if vacuum and not dry_run and deleted and engine.dialect.name == "postgresql":
@@ -160,11 +181,18 @@ def apply_retention(engine: sa.engine.Engine, days: float, dry_run: bool = False
 
 def main(argv: Optional[List[str]] = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--days", type=float, default=DEFAULT_DAYS,
-                        help=f"keep conversations with an event in the last DAYS days "
-                             f"(default {DEFAULT_DAYS})")
-    parser.add_argument("--endpoints", type=Path, default=Path("endpoints.yml"),
-                        help="endpoints file with the tracker_store (default endpoints.yml)")
+    parser.add_argument(
+        "--days",
+        type=float,
+        default=DEFAULT_DAYS,
+        help=f"keep conversations with an event in the last DAYS days (default {DEFAULT_DAYS})",
+    )
+    parser.add_argument(
+        "--endpoints",
+        type=Path,
+        default=Path("endpoints.yml"),
+        help="endpoints file with the tracker_store (default endpoints.yml)",
+    )
     parser.add_argument("--dry-run", action="store_true", help="count, delete nothing")
     parser.add_argument("--no-vacuum", action="store_true", help="PostgreSQL: skip the VACUUM")
     args = parser.parse_args(argv)
@@ -178,14 +206,19 @@ def main(argv: Optional[List[str]] = None) -> int:
         result = apply_retention(engine, args.days, args.dry_run, vacuum=not args.no_vacuum)
     except sa.exc.OperationalError as error:
         reason = str(getattr(error, "orig", error)).strip().splitlines()
-        print(f"retention: cannot use the database {url.render_as_string(hide_password=True)}: "
-              f"{reason[0] if reason else error}", file=sys.stderr)
+        print(
+            f"retention: cannot use the database {url.render_as_string(hide_password=True)}: "
+            f"{reason[0] if reason else error}",
+            file=sys.stderr,
+        )
         return 2
     finally:
         engine.dispose()
     when = datetime.fromtimestamp(result.cutoff, timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC")
     verb = "would delete" if result.dry_run else "deleted"
-    print(f"retention: conversations with no event since {when} ({args.days:g} days) "
-          f"in {url.render_as_string(hide_password=True)}")
+    print(
+        f"retention: conversations with no event since {when} ({args.days:g} days) "
+        f"in {url.render_as_string(hide_password=True)}"
+    )
     print(f"retention: {verb} {result.conversations} conversations, {result.events} events")
     return 0

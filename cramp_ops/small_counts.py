@@ -16,6 +16,7 @@ What this does not stop: a suppressed cell can sometimes be worked out by subtra
 that are shown from a total that is shown (a day's total minus its other tiers). The report says
 so; it keeps small numbers off the page, it is not a full disclosure-control method.
 """
+
 from __future__ import annotations
 
 import math
@@ -70,8 +71,10 @@ def rate(part: int, whole: int) -> Shown:
 def order_by_shown(keys: Sequence[Key], counts: Mapping[Key, int]) -> List[Key]:
     """`keys` largest shown count first; the withheld ones after, in their given order (sorting
     them by their true counts would tell which of them are larger, or zero)."""
+
     def shown(key: Key) -> int:
         return counts.get(key, 0) if counts.get(key, 0) >= MIN_COUNT else 0
+
     return sorted(keys, key=lambda k: (-shown(k), keys.index(k)))
 
 

@@ -6,6 +6,7 @@ read-only: SQLite is opened with `mode=ro` (a missing file is an error, never a 
 PostgreSQL sessions start with `default_transaction_read_only`. Neither command can change the
 conversations, whatever goes wrong in them.
 """
+
 from __future__ import annotations
 
 import sqlite3
@@ -29,11 +30,16 @@ def read_only_engine(endpoints: Path) -> sa.engine.Engine:
         if not url.database or url.database == ":memory:":
             raise StoreError("an in-memory SQLite store holds nothing to read")
         uri = f"file:{quote(url.database)}?mode=ro"
-        return sa.create_engine("sqlite://", hide_parameters=True,
-                                creator=lambda: sqlite3.connect(uri, uri=True))
+        return sa.create_engine(
+            "sqlite://", hide_parameters=True, creator=lambda: sqlite3.connect(uri, uri=True)
+        )
     kwargs = create_engine_kwargs(url)
-    options = " ".join(filter(None, [kwargs.get("connect_args", {}).get("options"),
-                                     "-c default_transaction_read_only=on"]))
+    options = " ".join(
+        filter(
+            None,
+            [kwargs.get("connect_args", {}).get("options"), "-c default_transaction_read_only=on"],
+        )
+    )
     kwargs["connect_args"] = {**kwargs.get("connect_args", {}), "options": options}
     # hide_parameters: an error message must not carry sender IDs into a log
     return sa.create_engine(url, hide_parameters=True, **kwargs)
@@ -46,5 +52,6 @@ def has_events(engine: sa.engine.Engine) -> bool:
 
 def describe(engine: sa.engine.Engine) -> str:
     """The kind of store, for the report's header (no host, file name or user)."""
-    return {"sqlite": "SQLite", "postgresql": "PostgreSQL"}.get(engine.dialect.name,
-                                                                 engine.dialect.name)
+    return {"sqlite": "SQLite", "postgresql": "PostgreSQL"}.get(
+        engine.dialect.name, engine.dialect.name
+    )

@@ -36,6 +36,7 @@ with only a warning; `python -m cramp_ops.endpoints_check FILE` (run by the imag
 tests/test_deploy_config.py) refuses such a file, and the cluster test checks the replicas share
 state.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -64,8 +65,9 @@ class ReconnectingSQLTrackerStore(SQLTrackerStore):
         super().__init__(*args, **kwargs)
         url = self.engine.url
         self.engine.dispose()
-        self.engine = sa.create_engine(url, pool_pre_ping=True, hide_parameters=True,
-                                       **create_engine_kwargs(url))
+        self.engine = sa.create_engine(
+            url, pool_pre_ping=True, hide_parameters=True, **create_engine_kwargs(url)
+        )
         self.sessionmaker = sa.orm.session.sessionmaker(bind=self.engine)
         self.retry_seconds = float(retry_seconds)
 
@@ -78,7 +80,8 @@ class ReconnectingSQLTrackerStore(SQLTrackerStore):
                 ensure_schema_exists(session)
             except ValueError as missing:
                 rasa.shared.utils.cli.print_error_and_exit(
-                    f"Requested PostgreSQL schema '{missing}' was not found in the database.")
+                    f"Requested PostgreSQL schema '{missing}' was not found in the database."
+                )
             yield session
         finally:
             session.close()
@@ -93,9 +96,13 @@ class ReconnectingSQLTrackerStore(SQLTrackerStore):
                 if time.monotonic() + delay > deadline:
                     raise
                 reason = str(getattr(error, "orig", error)).strip().splitlines()
-                logger.warning("tracker store %s: database unavailable (%s: %s); retrying in %.2fs",
-                               what, type(getattr(error, "orig", error)).__name__,
-                               reason[0] if reason else "", delay)
+                logger.warning(
+                    "tracker store %s: database unavailable (%s: %s); retrying in %.2fs",
+                    what,
+                    type(getattr(error, "orig", error)).__name__,
+                    reason[0] if reason else "",
+                    delay,
+                )
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, 2.0)
 
@@ -104,7 +111,8 @@ class ReconnectingSQLTrackerStore(SQLTrackerStore):
 
     async def retrieve_full_tracker(self, conversation_id: Text) -> Optional[DialogueStateTracker]:
         return await self._retrying(
-            "read", lambda: SQLTrackerStore.retrieve_full_tracker(self, conversation_id))
+            "read", lambda: SQLTrackerStore.retrieve_full_tracker(self, conversation_id)
+        )
 
     async def keys(self) -> Iterable[Text]:
         return await self._retrying("keys", lambda: SQLTrackerStore.keys(self))
@@ -120,7 +128,14 @@ class ReconnectingSQLTrackerStore(SQLTrackerStore):
             for event in self._additional_events(session, tracker):
                 data = event.as_dict()
                 intent = data.get("parse_data", {}).get("intent", {}).get(INTENT_NAME_KEY)
-                session.add(self.SQLEvent(sender_id=tracker.sender_id, type_name=event.type_name,
-                                          timestamp=data.get("timestamp"), intent_name=intent,
-                                          action_name=data.get("name"), data=json.dumps(data)))
+                session.add(
+                    self.SQLEvent(
+                        sender_id=tracker.sender_id,
+                        type_name=event.type_name,
+                        timestamp=data.get("timestamp"),
+                        intent_name=intent,
+                        action_name=data.get("name"),
+                        data=json.dumps(data),
+                    )
+                )
             session.commit()

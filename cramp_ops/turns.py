@@ -15,6 +15,7 @@ exception, kept apart for the opt-in NLU export: it reads the text of the user e
 A conversation is one Rasa session (a new one starts after `session_expiration_time` idle, 60
 minutes in domain.yml); a turn is one user message with everything the assistant did about it.
 """
+
 from __future__ import annotations
 
 import json
@@ -124,23 +125,36 @@ def _json(engine: sa.engine.Engine, column: sa.Column) -> sa.sql.ColumnElement:
     return sa.cast(column, sa.JSON)
 
 
-def event_query(engine: sa.engine.Engine, since: Optional[float] = None,
-                until: Optional[float] = None) -> sa.sql.Select:
+def event_query(
+    engine: sa.engine.Engine, since: Optional[float] = None, until: Optional[float] = None
+) -> sa.sql.Select:
     """The events of the selection, ordered by sender then id, with only the fields above."""
     events = events_table()
     data = _json(engine, events.c.data)
     kind = events.c.type_name
     query = sa.select(
-        events.c.id, events.c.sender_id, kind, events.c.timestamp, events.c.intent_name,
+        events.c.id,
+        events.c.sender_id,
+        kind,
+        events.c.timestamp,
+        events.c.intent_name,
         events.c.action_name,
-        sa.case((kind == "user", data[("input_channel",)].as_string()), else_=None)
-        .label("channel"),
-        sa.case((kind == "user", data[("parse_data", "intent", "confidence")].as_float()),
-                else_=None).label("confidence"),
-        sa.case((sa.and_(kind == "slot", events.c.action_name.in_(SLOTS_READ)),
-                 data[("value",)].as_string()), else_=None).label("value"),
-        sa.case((kind == "bot", data[("data", "buttons")].as_string()), else_=None)
-        .label("buttons"),
+        sa.case((kind == "user", data[("input_channel",)].as_string()), else_=None).label(
+            "channel"
+        ),
+        sa.case(
+            (kind == "user", data[("parse_data", "intent", "confidence")].as_float()), else_=None
+        ).label("confidence"),
+        sa.case(
+            (
+                sa.and_(kind == "slot", events.c.action_name.in_(SLOTS_READ)),
+                data[("value",)].as_string(),
+            ),
+            else_=None,
+        ).label("value"),
+        sa.case((kind == "bot", data[("data", "buttons")].as_string()), else_=None).label(
+            "buttons"
+        ),
     ).where(kind.in_(("user", "action", "slot", "bot", "session_started")))
     if since is not None:
         query = query.where(events.c.timestamp >= since)
@@ -191,8 +205,9 @@ class _SenderReader:
             self.close_conversation()
             return
         if kind == "user":
-            self.turns.append(Turn(row.id, row.timestamp, _channel(row.channel), row.intent_name,
-                                   row.confidence))
+            self.turns.append(
+                Turn(row.id, row.timestamp, _channel(row.channel), row.intent_name, row.confidence)
+            )
             self.last_action = None
             return
         if not self.turns:  # before the first message of a session (e.g. slots at its start)
@@ -244,8 +259,9 @@ def fold(rows: Iterable[sa.engine.Row]) -> Selection:
     return selection
 
 
-def read_selection(engine: sa.engine.Engine, since: Optional[float] = None,
-                   until: Optional[float] = None) -> Selection:
+def read_selection(
+    engine: sa.engine.Engine, since: Optional[float] = None, until: Optional[float] = None
+) -> Selection:
     """Every conversation with events in [since, until) (epoch seconds; None: unbounded)."""
     from cramp_ops.store_reader import has_events
 
@@ -253,7 +269,8 @@ def read_selection(engine: sa.engine.Engine, since: Optional[float] = None,
         return Selection([])
     with engine.connect() as connection:
         result = connection.execution_options(stream_results=True).execute(
-            event_query(engine, since, until))
+            event_query(engine, since, until)
+        )
         return fold(result)
 
 
@@ -283,6 +300,7 @@ def user_texts(engine: sa.engine.Engine, event_ids: Sequence[int]) -> Dict[int, 
     with engine.connect() as connection:
         for start in range(0, len(ids), 500):
             query = sa.select(events.c.id, text).where(
-                events.c.id.in_(ids[start:start + 500]), events.c.type_name == "user")
+                events.c.id.in_(ids[start : start + 500]), events.c.type_name == "user"
+            )
             found.update({row[0]: row[1] or "" for row in connection.execute(query)})
     return found

@@ -18,6 +18,7 @@ then the servers' resident memory (peak while loaded, Rasa and action server), m
 bot's. All loops are bounded (--timeout for the whole run, default 1 hour); every process it
 starts is stopped at the end. Nothing is written to models/ or the repository.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -48,10 +49,19 @@ def machine() -> Dict[str, str]:
     info = {"nproc": str(os.cpu_count()), "python": platform.python_version()}
     try:
         cpuinfo = Path("/proc/cpuinfo").read_text()
-        info["cpu"] = next((line.split(":", 1)[1].strip() for line in cpuinfo.splitlines()
-                            if line.startswith("model name")), "?")
-        mem_kb = next(int(line.split()[1]) for line in Path("/proc/meminfo").read_text().splitlines()
-                      if line.startswith("MemTotal"))
+        info["cpu"] = next(
+            (
+                line.split(":", 1)[1].strip()
+                for line in cpuinfo.splitlines()
+                if line.startswith("model name")
+            ),
+            "?",
+        )
+        mem_kb = next(
+            int(line.split()[1])
+            for line in Path("/proc/meminfo").read_text().splitlines()
+            if line.startswith("MemTotal")
+        )
         info["ram"] = f"{mem_kb / 1024 / 1024:.1f} GiB"
     except (OSError, StopIteration):
         pass
@@ -90,11 +100,19 @@ class Level:
         ordered = sorted(self.latencies)
         if not ordered:
             return float("nan")
-        return ordered[min(len(ordered), max(1, math.ceil(q / 100 * len(ordered)))) - 1]  # nearest rank
+        return ordered[
+            min(len(ordered), max(1, math.ceil(q / 100 * len(ordered)))) - 1
+        ]  # nearest rank
 
 
-async def run_level(url: str, users: int, seconds: float, max_turns: int,
-                    conversation: callable, request_timeout: float) -> Level:
+async def run_level(
+    url: str,
+    users: int,
+    seconds: float,
+    max_turns: int,
+    conversation: callable,
+    request_timeout: float,
+) -> Level:
     level = Level(users)
     deadline = time.monotonic() + seconds
     turns_left = [max_turns]
@@ -114,7 +132,9 @@ async def run_level(url: str, users: int, seconds: float, max_turns: int,
                 turns_left[0] -= 1
                 started = time.perf_counter()
                 try:
-                    async with session.post(url, json={"sender": sender, "message": turn.text}) as response:
+                    async with session.post(
+                        url, json={"sender": sender, "message": turn.text}
+                    ) as response:
                         body = await response.read()
                         elapsed = time.perf_counter() - started
                         if response.status != 200:
@@ -146,6 +166,7 @@ def wait_idle(procs: Supervisor, names: Sequence[str], timeout: float = 30) -> N
         quiet = last["cpu"] >= 0 and (cpu - last["cpu"]) / (at - last["at"]) < 0.05
         last.update(cpu=cpu, at=at)
         return quiet
+
     try:
         wait_until(idle, timeout, f"{', '.join(names)} idle", interval=0.5)
     except TimeoutError as error:
@@ -180,9 +201,18 @@ class BotResult:
     levels: List[Level] = field(default_factory=list)
 
 
-def bench_bot(result: BotResult, procs: Supervisor, rasa_name: str, url: str, levels: Sequence[int],
-              seconds: float, max_turns: int, conversation, processes: Sequence[str],
-              request_timeout: float) -> None:
+def bench_bot(
+    result: BotResult,
+    procs: Supervisor,
+    rasa_name: str,
+    url: str,
+    levels: Sequence[int],
+    seconds: float,
+    max_turns: int,
+    conversation,
+    processes: Sequence[str],
+    request_timeout: float,
+) -> None:
     # warm-up: one conversation (first TensorFlow calls are slow), not counted
     asyncio.run(run_level(url, 1, 10, len(conversation(0)), conversation, request_timeout))
     result.idle_rss = {name: procs[name].rss_bytes() for name in processes}
@@ -190,9 +220,13 @@ def bench_bot(result: BotResult, procs: Supervisor, rasa_name: str, url: str, le
     sampler.start()
     try:
         for users in levels:
-            print(f"    {result.name}: {users:>3} users for {seconds:.0f}s (load average {loadavg()})",
-                  flush=True)
-            level = asyncio.run(run_level(url, users, seconds, max_turns, conversation, request_timeout))
+            print(
+                f"    {result.name}: {users:>3} users for {seconds:.0f}s (load average {loadavg()})",
+                flush=True,
+            )
+            level = asyncio.run(
+                run_level(url, users, seconds, max_turns, conversation, request_timeout)
+            )
             sampler.sample()
             result.levels.append(level)
             wait_idle(procs, processes)  # let the servers drain between levels
@@ -213,49 +247,74 @@ def ratio(ours: float, theirs: float) -> str:
 
 def report(ours: BotResult, init: Optional[BotResult], info: Dict[str, str]) -> None:
     print()
-    print(f"==> machine: {info.get('nproc')} cores ({info.get('cpu', '?')}), {info.get('ram', '?')} RAM, "
-          f"Python {info.get('python')}")
+    print(
+        f"==> machine: {info.get('nproc')} cores ({info.get('cpu', '?')}), {info.get('ram', '?')} RAM, "
+        f"Python {info.get('python')}"
+    )
     for bot in [ours] + ([init] if init else []):
         print(f"\n{bot.name}")
-        print(f"  {'users':>5}  {'turns':>6}  {'turns/s':>8}  {'p50 ms':>8}  {'p95 ms':>8}  {'p99 ms':>8}  "
-              f"{'errors':>6}  conversations")
+        print(
+            f"  {'users':>5}  {'turns':>6}  {'turns/s':>8}  {'p50 ms':>8}  {'p95 ms':>8}  {'p99 ms':>8}  "
+            f"{'errors':>6}  conversations"
+        )
         for level in bot.levels:
-            errors = f"{level.errors}" + (f" {level.error_kinds} e.g. {level.error_sample}"
-                                          if level.errors else "")
-            print(f"  {level.users:>5}  {len(level.latencies):>6}  {level.throughput:>8.1f}  "
-                  f"{level.pct(50) * 1000:>8.0f}  {level.pct(95) * 1000:>8.0f}  {level.pct(99) * 1000:>8.0f}  "
-                  f"{errors:>6}  {level.conversations}")
-        memory = ", ".join(f"{name} {mib(bot.idle_rss.get(name, 0))} idle / {mib(peak)} peak"
-                           for name, peak in bot.peak_rss.items())
+            errors = f"{level.errors}" + (
+                f" {level.error_kinds} e.g. {level.error_sample}" if level.errors else ""
+            )
+            print(
+                f"  {level.users:>5}  {len(level.latencies):>6}  {level.throughput:>8.1f}  "
+                f"{level.pct(50) * 1000:>8.0f}  {level.pct(95) * 1000:>8.0f}  {level.pct(99) * 1000:>8.0f}  "
+                f"{errors:>6}  {level.conversations}"
+            )
+        memory = ", ".join(
+            f"{name} {mib(bot.idle_rss.get(name, 0))} idle / {mib(peak)} peak"
+            for name, peak in bot.peak_rss.items()
+        )
         print(f"  memory (RSS): {memory}")
-        print(f"  model load (start to ready): {bot.load_seconds:.1f}s; training: "
-              + (f"{bot.train_seconds:.0f}s" if bot.train_seconds is not None else "not measured"))
+        print(
+            f"  model load (start to ready): {bot.load_seconds:.1f}s; training: "
+            + (f"{bot.train_seconds:.0f}s" if bot.train_seconds is not None else "not measured")
+        )
     if not init:
         return
-    print("\nours / rasa init bot (throughput: higher is better; latency, memory, times: lower is better)")
-    for mine, theirs in zip(ours.levels, init.levels):
-        print(f"  {mine.users:>3} users: throughput {ratio(mine.throughput, theirs.throughput)}, "
-              f"p50 {ratio(mine.pct(50), theirs.pct(50))}, p95 {ratio(mine.pct(95), theirs.pct(95))}, "
-              f"p99 {ratio(mine.pct(99), theirs.pct(99))}")
+    print(
+        "\nours / rasa init bot (throughput: higher is better; latency, memory, times: lower is better)"
+    )
+    for mine, theirs in zip(ours.levels, init.levels, strict=True):
+        print(
+            f"  {mine.users:>3} users: throughput {ratio(mine.throughput, theirs.throughput)}, "
+            f"p50 {ratio(mine.pct(50), theirs.pct(50))}, p95 {ratio(mine.pct(95), theirs.pct(95))}, "
+            f"p99 {ratio(mine.pct(99), theirs.pct(99))}"
+        )
     rasa_ours, rasa_init = ours.peak_rss.get("rasa", 0), init.peak_rss.get("rasa", 0)
-    print(f"  memory: Rasa process {ratio(rasa_ours, rasa_init)}, "
-          f"with our action server {ratio(sum(ours.peak_rss.values()), rasa_init)}")
-    print(f"  model load {ratio(ours.load_seconds, init.load_seconds)}, training "
-          + (ratio(ours.train_seconds, init.train_seconds)
-             if ours.train_seconds is not None and init.train_seconds else "n/a"))
+    print(
+        f"  memory: Rasa process {ratio(rasa_ours, rasa_init)}, "
+        f"with our action server {ratio(sum(ours.peak_rss.values()), rasa_init)}"
+    )
+    print(
+        f"  model load {ratio(ours.load_seconds, init.load_seconds)}, training "
+        + (
+            ratio(ours.train_seconds, init.train_seconds)
+            if ours.train_seconds is not None and init.train_seconds
+            else "n/a"
+        )
+    )
 
 
 # ---- main -----------------------------------------------------------------------------------------
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--levels", default="1,10,50", help="concurrent users per level")
     parser.add_argument("--seconds", type=float, default=30, help="length of each level")
     parser.add_argument("--max-turns", type=int, default=5000, help="turns per level at most")
     parser.add_argument("--request-timeout", type=float, default=60)
     parser.add_argument("--skip-train", action="store_true", help="do not time `rasa train`")
     parser.add_argument("--train-seconds", type=float, help="our training time, with --skip-train")
-    parser.add_argument("--skip-baseline", action="store_true", help="do not build and measure the init bot")
+    parser.add_argument(
+        "--skip-baseline", action="store_true", help="do not build and measure the init bot"
+    )
     parser.add_argument("--model", type=Path, default=MODEL, help="our model to serve")
     parser.add_argument("--timeout", type=float, default=3600, help="seconds for the whole run")
     parser.add_argument("--workdir", type=Path, help="keep logs and the init bot here")
@@ -275,17 +334,35 @@ def main() -> int:
     watchdog = stop_on_time_limit_or_signal(args.timeout, stop_everything)
 
     info = machine()
-    print(f"==> machine: {info.get('nproc')} cores, {info.get('ram')}, {info.get('cpu')}; "
-          f"load average {loadavg()}", flush=True)
+    print(
+        f"==> machine: {info.get('nproc')} cores, {info.get('ram')}, {info.get('cpu')}; "
+        f"load average {loadavg()}",
+        flush=True,
+    )
     try:
         # ---- training times ----
-        ours = BotResult("foot-cramp assistant (ours)", args.train_seconds if args.skip_train else None)
+        ours = BotResult(
+            "foot-cramp assistant (ours)", args.train_seconds if args.skip_train else None
+        )
         if not args.skip_train:
-            print("==> timing `rasa train` of our assistant into a temporary directory (empty cache)",
-                  flush=True)
+            print(
+                "==> timing `rasa train` of our assistant into a temporary directory (empty cache)",
+                flush=True,
+            )
             ours.train_seconds = procs.run(
-                "train", [BIN / "rasa", "train", "--out", workdir / "trained", "--fixed-model-name", "bench"],
-                timeout=1800, cwd=ROOT, env={"RASA_CACHE_DIRECTORY": str(workdir / "cache-ours")})
+                "train",
+                [
+                    BIN / "rasa",
+                    "train",
+                    "--out",
+                    workdir / "trained",
+                    "--fixed-model-name",
+                    "bench",
+                ],
+                timeout=1800,
+                cwd=ROOT,
+                env={"RASA_CACHE_DIRECTORY": str(workdir / "cache-ours")},
+            )
             print(f"    {ours.train_seconds:.0f}s", flush=True)
         init: Optional[BotResult] = None
         initdir = workdir / "initbot"
@@ -294,20 +371,35 @@ def main() -> int:
             initdir.mkdir(exist_ok=True)
             init = BotResult("rasa init bot", None)
             init.train_seconds = procs.run(
-                "init", [BIN / "rasa", "init", "--no-prompt", "--init-dir", initdir], timeout=1800,
-                cwd=workdir, env={"RASA_CACHE_DIRECTORY": str(workdir / "cache-init")})
+                "init",
+                [BIN / "rasa", "init", "--no-prompt", "--init-dir", initdir],
+                timeout=1800,
+                cwd=workdir,
+                env={"RASA_CACHE_DIRECTORY": str(workdir / "cache-init")},
+            )
             print(f"    {init.train_seconds:.0f}s", flush=True)
 
         # ---- ours ----
         print(f"==> serving our assistant ({args.model.name}) with its action server", flush=True)
         actions = start_actions(procs)
-        endpoints = write_endpoints(workdir / "endpoints.ours.yml", actions.url, workdir / "ours.db")
+        endpoints = write_endpoints(
+            workdir / "endpoints.ours.yml", actions.url, workdir / "ours.db"
+        )
         rasa = start_rasa(procs, "rasa", endpoints, model=args.model, token=None)
         ours.load_seconds = rasa.ready_after
         print(f"    ready after {ours.load_seconds:.1f}s", flush=True)
-        bench_bot(ours, procs, "rasa", f"{rasa.url}/webhooks/rest/webhook", levels, args.seconds,
-                  args.max_turns, lambda i: cramp_conversation(i, knowledge_questions=2),
-                  ["rasa", "actions"], args.request_timeout)
+        bench_bot(
+            ours,
+            procs,
+            "rasa",
+            f"{rasa.url}/webhooks/rest/webhook",
+            levels,
+            args.seconds,
+            args.max_turns,
+            lambda i: cramp_conversation(i, knowledge_questions=2),
+            ["rasa", "actions"],
+            args.request_timeout,
+        )
         procs.stop("rasa")
         procs.stop("actions")
 
@@ -316,13 +408,32 @@ def main() -> int:
             model = sorted((initdir / "models").glob("*.tar.gz"))[-1]
             print(f"==> serving the rasa init bot ({model.name})", flush=True)
             endpoints = workdir / "endpoints.init.yml"
-            endpoints.write_text(f"tracker_store:\n  type: SQL\n  dialect: sqlite\n  db: {workdir / 'init.db'}\n")
-            rasa = start_rasa(procs, "rasa", endpoints, model=model, cwd=initdir, token=None,
-                              credentials=initdir / "credentials.yml")
+            endpoints.write_text(
+                f"tracker_store:\n  type: SQL\n  dialect: sqlite\n  db: {workdir / 'init.db'}\n"
+            )
+            rasa = start_rasa(
+                procs,
+                "rasa",
+                endpoints,
+                model=model,
+                cwd=initdir,
+                token=None,
+                credentials=initdir / "credentials.yml",
+            )
             init.load_seconds = rasa.ready_after
             print(f"    ready after {init.load_seconds:.1f}s", flush=True)
-            bench_bot(init, procs, "rasa", f"{rasa.url}/webhooks/rest/webhook", levels, args.seconds,
-                      args.max_turns, lambda i: MOODBOT_CONVERSATION, ["rasa"], args.request_timeout)
+            bench_bot(
+                init,
+                procs,
+                "rasa",
+                f"{rasa.url}/webhooks/rest/webhook",
+                levels,
+                args.seconds,
+                args.max_turns,
+                lambda i: MOODBOT_CONVERSATION,
+                ["rasa"],
+                args.request_timeout,
+            )
         report(ours, init, info)
     finally:
         watchdog.cancel()

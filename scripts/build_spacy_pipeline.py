@@ -5,6 +5,7 @@ we assemble our own: a blank English tokenizer plus the lookup lemmatizer whose 
 from the `spacy-lookups-data` wheel. Installing it as a package lets Rasa's `SpacyNLP` load
 it by name from any working directory.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -51,12 +52,28 @@ def main() -> None:
     # spaCy's `package` CLI cannot print its help under the pinned click/typer pair, so the
     # command's function is called directly; it writes a standard pip-installable source tree.
     spacy_package = importlib.import_module("spacy.cli.package")
-    spacy_package.package(pipeline_dir, package_dir, name=PACKAGE_NAME, version=VERSION,
-                          create_sdist=False, force=True, silent=True)
+    spacy_package.package(
+        pipeline_dir,
+        package_dir,
+        name=PACKAGE_NAME,
+        version=VERSION,
+        create_sdist=False,
+        force=True,
+        silent=True,
+    )
     source = package_dir / f"en_{PACKAGE_NAME}-{VERSION}"
     subprocess.run(
-        [sys.executable, "-m", "pip", "install", "--quiet", "--no-deps",
-         "--no-build-isolation", "--force-reinstall", str(source)],
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "install",
+            "--quiet",
+            "--no-deps",
+            "--no-build-isolation",
+            "--force-reinstall",
+            str(source),
+        ],
         check=True,
     )
     nlp = spacy.load(f"en_{PACKAGE_NAME}")

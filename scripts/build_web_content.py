@@ -9,6 +9,7 @@ its note gives the emergency tier's action from the red-flag terms file, and its
 assistant's greeting, the domain's `utter_greet` (text and buttons), so the page says the same as
 every other channel. Standard library + PyYAML; no spaCy, no Rasa.
 """
+
 from __future__ import annotations
 
 import json
@@ -41,8 +42,10 @@ def page_content(domain_file: Path = DOMAIN_FILE) -> Dict[str, Any]:
         "note": phrases().text("web.note", emergency=wording().actions["emergency"]),
         "welcome": {
             "text": _one_line(greet["text"]),
-            "buttons": [{"title": _one_line(b["title"]), "payload": str(b["payload"])}
-                        for b in greet.get("buttons") or []],
+            "buttons": [
+                {"title": _one_line(b["title"]), "payload": str(b["payload"])}
+                for b in greet.get("buttons") or []
+            ],
         },
     }
 

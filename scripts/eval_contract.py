@@ -6,6 +6,7 @@
 Each case is the first message of a fresh conversation; after it the tracker's `topic` must be one
 of `topics` ([] = stays null) and `urgency` one of `urgency` (default [none]).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -23,12 +24,18 @@ TIERS = ["none", "see_doctor", "urgent", "emergency"]
 def run_case(url: str, token: str, case: Dict) -> Dict:
     sender = f"eval-{uuid.uuid4().hex[:12]}"
     started = time.perf_counter()
-    requests.post(f"{url}/webhooks/rest/webhook", json={"sender": sender, "message": case["text"]},
-                  timeout=60).raise_for_status()
+    requests.post(
+        f"{url}/webhooks/rest/webhook", json={"sender": sender, "message": case["text"]}, timeout=60
+    ).raise_for_status()
     elapsed = time.perf_counter() - started
-    slots = requests.get(f"{url}/conversations/{sender}/tracker", params={"token": token},
-                         timeout=30).json()["slots"]
-    return {"topic": slots.get("topic"), "urgency": slots.get("urgency") or "none", "seconds": elapsed}
+    slots = requests.get(
+        f"{url}/conversations/{sender}/tracker", params={"token": token}, timeout=30
+    ).json()["slots"]
+    return {
+        "topic": slots.get("topic"),
+        "urgency": slots.get("urgency") or "none",
+        "seconds": elapsed,
+    }
 
 
 def main() -> None:
@@ -51,10 +58,14 @@ def main() -> None:
             benign += 1
             over_benign += got["urgency"] != "none"
         flag = "" if topic_hit and got["urgency"] in allowed else "  <-- MISS"
-        print(f"{got['topic']!s:20} {got['urgency']:10} {got['seconds'] * 1000:6.0f} ms  "
-              f"{case['text'][:70]}{flag}")
-    print(f"\ntopic accuracy {topic_ok}/{len(cases)} ({topic_ok / len(cases):.1%}); "
-          f"under-triage {under}; false alarms {over_benign}/{benign}")
+        print(
+            f"{got['topic']!s:20} {got['urgency']:10} {got['seconds'] * 1000:6.0f} ms  "
+            f"{case['text'][:70]}{flag}"
+        )
+    print(
+        f"\ntopic accuracy {topic_ok}/{len(cases)} ({topic_ok / len(cases):.1%}); "
+        f"under-triage {under}; false alarms {over_benign}/{benign}"
+    )
 
 
 if __name__ == "__main__":

@@ -4,6 +4,7 @@ Prints per-intent precision, recall, F1 and support, the confusion matrix (rows:
 columns: predicted, abbreviated), and the misclassified examples; exits non-zero when accuracy or
 macro F1 falls below the given minimum. The held-out split (tests/nlu) is never used in training.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -13,7 +14,12 @@ import sys
 from pathlib import Path
 from typing import List, Tuple
 
-from sklearn.metrics import accuracy_score, confusion_matrix, f1_score, precision_recall_fscore_support
+from sklearn.metrics import (
+    accuracy_score,
+    confusion_matrix,
+    f1_score,
+    precision_recall_fscore_support,
+)
 
 from cramp_ops.launcher import quiet_third_party_deprecations
 
@@ -50,7 +56,8 @@ def abbreviate(name: str) -> str:
 def print_report(gold: List[str], pred: List[str]) -> Tuple[float, float]:
     labels = sorted(set(gold) | set(pred))
     precision, recall, f1, support = precision_recall_fscore_support(
-        gold, pred, labels=labels, zero_division=0)
+        gold, pred, labels=labels, zero_division=0
+    )
     print(f"\n{'intent':28} {'precision':>9} {'recall':>7} {'f1':>6} {'n':>4}")
     for i, label in enumerate(labels):
         print(f"{label:28} {precision[i]:9.3f} {recall[i]:7.3f} {f1[i]:6.3f} {support[i]:4d}")
@@ -61,8 +68,8 @@ def print_report(gold: List[str], pred: List[str]) -> Tuple[float, float]:
 
     matrix = confusion_matrix(gold, pred, labels=labels)
     print("\nconfusion matrix (rows: true, columns: predicted)")
-    print(" " * 11 + "".join(f"{abbreviate(l)[:4]:>5}" for l in labels))
-    for label, row in zip(labels, matrix):
+    print(" " * 11 + "".join(f"{abbreviate(name)[:4]:>5}" for name in labels))
+    for label, row in zip(labels, matrix, strict=True):
         print(f"{abbreviate(label):>10} " + "".join(f"{v if v else '.':>5}" for v in row))
     return accuracy, macro_f1
 
@@ -83,14 +90,16 @@ def main() -> int:
     pred = asyncio.run(predict(args.model, texts))
     accuracy, macro_f1 = print_report(gold, pred)
 
-    errors = [(g, p, t) for t, g, p in zip(texts, gold, pred) if g != p]
+    errors = [(g, p, t) for t, g, p in zip(texts, gold, pred, strict=True) if g != p]
     if errors:
         print(f"\nmisclassified ({len(errors)}):")
         for g, p, t in errors:
             print(f"  {g} -> {p}: {t}")
     ok = accuracy >= args.min_accuracy and macro_f1 >= args.min_macro_f1
-    print(f"\nminimum accuracy {args.min_accuracy}, minimum macro F1 {args.min_macro_f1}: "
-          f"{'PASS' if ok else 'FAIL'}")
+    print(
+        f"\nminimum accuracy {args.min_accuracy}, minimum macro F1 {args.min_macro_f1}: "
+        f"{'PASS' if ok else 'FAIL'}"
+    )
     return 0 if ok else 1
 
 

@@ -9,6 +9,7 @@ wrapping Rasa's methods. Prints mean and p50/p95 per stage, in milliseconds, and
 turn each stage takes. HTTP handling of the channel is not included (see `make bench` for whole
 REST turns).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -41,6 +42,7 @@ Timings = Dict[str, List[float]]
 def timed(timings: Timings, stage: str, function: Callable) -> Callable:
     """Wrap a sync or async function so that each call's wall time lands in `timings[stage]`."""
     if asyncio.iscoroutinefunction(function):
+
         @functools.wraps(function)
         async def async_wrapper(*args: Any, **kwargs: Any) -> Any:
             started = time.perf_counter()
@@ -48,6 +50,7 @@ def timed(timings: Timings, stage: str, function: Callable) -> Callable:
                 return await function(*args, **kwargs)
             finally:
                 timings[stage].append((time.perf_counter() - started) * 1000)
+
         return async_wrapper
 
     @functools.wraps(function)
@@ -57,6 +60,7 @@ def timed(timings: Timings, stage: str, function: Callable) -> Callable:
             return function(*args, **kwargs)
         finally:
             timings[stage].append((time.perf_counter() - started) * 1000)
+
     return wrapper
 
 
@@ -90,12 +94,14 @@ async def run_turns(endpoints: Path, turns: int, timings: Timings) -> None:
     from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
     from rasa.core.utils import AvailableEndpoints
 
-    agent = await load_agent(model_path=str(MODEL),
-                             endpoints=AvailableEndpoints.read_endpoints(str(endpoints)))
+    agent = await load_agent(
+        model_path=str(MODEL), endpoints=AvailableEndpoints.read_endpoints(str(endpoints))
+    )
     handle = timed(timings, "whole turn (handle_message)", agent.handle_message)
     for warmup in range(len(QUESTIONS)):  # the first calls build caches and connections
-        await agent.handle_message(UserMessage(QUESTIONS[warmup], CollectingOutputChannel(),
-                                               sender_id="warm-up"))
+        await agent.handle_message(
+            UserMessage(QUESTIONS[warmup], CollectingOutputChannel(), sender_id="warm-up")
+        )
     timings.clear()
     for number in range(turns):
         sender = f"profile-{number // len(QUESTIONS)}"
@@ -106,18 +112,23 @@ async def run_turns(endpoints: Path, turns: int, timings: Timings) -> None:
 def report(timings: Timings, turns: int) -> None:
     whole = statistics.mean(timings["whole turn (handle_message)"])
     print(f"\n{turns} turns; milliseconds per turn (mean of the stage's calls x calls per turn)")
-    print(f"{'stage':36} {'calls/turn':>10} {'mean':>8} {'p50':>8} {'p95':>8} {'per turn':>9} {'share':>6}")
+    print(
+        f"{'stage':36} {'calls/turn':>10} {'mean':>8} {'p50':>8} {'p95':>8} {'per turn':>9} {'share':>6}"
+    )
     for stage, values in timings.items():
         values = sorted(values)
         per_turn = sum(values) / turns
         p95 = values[min(len(values) - 1, int(len(values) * 0.95))]
-        print(f"{stage:36} {len(values) / turns:10.1f} {statistics.mean(values):8.1f} "
-              f"{statistics.median(values):8.1f} {p95:8.1f} {per_turn:9.1f} {per_turn / whole:6.0%}")
+        print(
+            f"{stage:36} {len(values) / turns:10.1f} {statistics.mean(values):8.1f} "
+            f"{statistics.median(values):8.1f} {p95:8.1f} {per_turn:9.1f} {per_turn / whole:6.0%}"
+        )
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--turns", type=int, default=60)
     args = parser.parse_args()
     quiet_third_party_deprecations()
@@ -128,8 +139,9 @@ def main() -> None:
         procs = Supervisor(Path(workdir))
         try:
             actions = start_actions(procs)
-            endpoints = write_endpoints(Path(workdir) / "endpoints.yml",
-                                        f"{actions.url}/webhook", Path(workdir) / "tracker.db")
+            endpoints = write_endpoints(
+                Path(workdir) / "endpoints.yml", actions.url, Path(workdir) / "tracker.db"
+            )
             instrument(timings)
             asyncio.run(run_turns(endpoints, args.turns, timings))
         finally:

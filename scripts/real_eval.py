@@ -33,6 +33,7 @@ is `none`: benign and denied stories), other over-triage, and every miss with th
 expected and what came back. Thresholds are checked on every corpus given; any broken one -> exit 1.
 The corpus files are read as given: nothing outside this repository is needed.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -63,7 +64,7 @@ RANK = {tier: i for i, tier in enumerate(TIERS)}
 @dataclass
 class Turn:
     text: str
-    topics: Optional[List[Optional[str]]] = None   # None: not checked after this turn
+    topics: Optional[List[Optional[str]]] = None  # None: not checked after this turn
     urgency: Optional[List[str]] = None
 
 
@@ -93,10 +94,16 @@ def load_cases(path: Path) -> List[Case]:
     cases = []
     for index, raw in enumerate(data["cases"]):
         if "turns" in raw:
-            turns = [Turn(t) if isinstance(t, str) else
-                     Turn(t["text"], acceptable_topics(t["topics"]) if "topics" in t else None,
-                          t.get("urgency") or (["none"] if "topics" in t else None))
-                     for t in raw["turns"]]
+            turns = [
+                Turn(t)
+                if isinstance(t, str)
+                else Turn(
+                    t["text"],
+                    acceptable_topics(t["topics"]) if "topics" in t else None,
+                    t.get("urgency") or (["none"] if "topics" in t else None),
+                )
+                for t in raw["turns"]
+            ]
         else:
             turns = [Turn(raw["text"])]
         # the case's labels apply to its last turn
@@ -145,9 +152,11 @@ class Assistant:
                 started = time.perf_counter()
                 error = ""
                 try:
-                    reply = http.post(f"{self.url}/webhooks/rest/webhook",
-                                      json={"sender": sender, "message": turn.text},
-                                      timeout=self.timeout)
+                    reply = http.post(
+                        f"{self.url}/webhooks/rest/webhook",
+                        json={"sender": sender, "message": turn.text},
+                        timeout=self.timeout,
+                    )
                     reply.raise_for_status()
                     if not reply.json():
                         error = "no reply"
@@ -155,14 +164,18 @@ class Assistant:
                     error = f"REST error: {exc}"
                 seconds = time.perf_counter() - started
                 try:
-                    tracker = http.get(f"{self.url}/conversations/{sender}/tracker",
-                                       params={"token": self.token}, timeout=self.timeout)
+                    tracker = http.get(
+                        f"{self.url}/conversations/{sender}/tracker",
+                        params={"token": self.token},
+                        timeout=self.timeout,
+                    )
                     tracker.raise_for_status()
                     slots = tracker.json().get("slots", {})
                 except (requests.RequestException, ValueError) as exc:
                     slots, error = {}, error or f"tracker error: {exc}"
-                result.turns.append(Observed(slots.get("topic"), slots.get("urgency") or "none",
-                                             seconds, error))
+                result.turns.append(
+                    Observed(slots.get("topic"), slots.get("urgency") or "none", seconds, error)
+                )
         return result
 
 
@@ -186,7 +199,7 @@ class Score:
     cases: int = 0
     topic_ok: int = 0
     per_kind: Dict[str, List[int]] = field(default_factory=lambda: defaultdict(lambda: [0, 0]))
-    under_by_tier: Counter = field(default_factory=Counter)    # lowest acceptable tier -> count
+    under_by_tier: Counter = field(default_factory=Counter)  # lowest acceptable tier -> count
     at_least_by_tier: Counter = field(default_factory=Counter)  # lowest acceptable tier -> cases
     benign: int = 0
     alarms: int = 0
@@ -206,8 +219,11 @@ class Score:
 
     @property
     def under_urgent(self) -> int:
-        return (self.under_by_tier["urgent"] + self.under_by_tier["emergency"]
-                + self.earlier_under_urgent)
+        return (
+            self.under_by_tier["urgent"]
+            + self.under_by_tier["emergency"]
+            + self.earlier_under_urgent
+        )
 
     @property
     def under_see_doctor(self) -> int:
@@ -276,29 +292,41 @@ def report(s: Score, results: Sequence[Result], width: int) -> None:
     for kind in sorted(s.per_kind):
         ok, total = s.per_kind[kind]
         print(f"    {kind:20} {ok:3}/{total:<3} ({ok / total:.0%})")
-    print("under-triage        (cases whose urgency was below every acceptable tier, "
-          "by lowest acceptable tier)")
+    print(
+        "under-triage        (cases whose urgency was below every acceptable tier, "
+        "by lowest acceptable tier)"
+    )
     for tier in TIERS[1:]:
         print(f"    {tier:20} {s.under_by_tier[tier]:3} of {s.at_least_by_tier[tier]}")
-    print(f"    urgent+emergency {s.under_by_tier['urgent'] + s.under_by_tier['emergency']:6}"
-          f"   see_doctor {s.under_by_tier['see_doctor']}")
+    print(
+        f"    urgent+emergency {s.under_by_tier['urgent'] + s.under_by_tier['emergency']:6}"
+        f"   see_doctor {s.under_by_tier['see_doctor']}"
+    )
     tiers = ", ".join(f"{t} {s.alarms_by_tier[t]}" for t in TIERS[1:] if s.alarms_by_tier[t])
-    print(f"false alarms        {s.alarms}/{s.benign} benign/denied cases "
-          f"({s.false_alarm_rate:.1%}){f': {tiers}' if tiers else ''}")
+    print(
+        f"false alarms        {s.alarms}/{s.benign} benign/denied cases "
+        f"({s.false_alarm_rate:.1%}){f': {tiers}' if tiers else ''}"
+    )
     print(f"other over-triage   {s.over_other} (above every acceptable tier, not benign)")
     if s.earlier_checked:
-        print(f"earlier turns       {s.earlier_checked} checked: topic {s.earlier_topic_ok} ok, "
-              f"under-triage {s.earlier_under}")
+        print(
+            f"earlier turns       {s.earlier_checked} checked: topic {s.earlier_topic_ok} ok, "
+            f"under-triage {s.earlier_under}"
+        )
     if s.errors:
         print(f"ERRORS              {s.errors} turns without a usable reply or tracker")
     seconds = [o.seconds for r in results for o in r.turns]
     if seconds:
         q = statistics.quantiles(seconds, n=20) if len(seconds) >= 2 else [seconds[0]] * 19
-        print(f"turn latency        p50 {statistics.median(seconds) * 1000:.0f} ms, "
-              f"p95 {q[18] * 1000:.0f} ms")
-    print(f"misses              {len(s.misses)}"
-          f" ({sum(1 for m in s.misses if m[2] == len(m[1].turns) - 1)} cases"
-          f", {sum(1 for m in s.misses if m[2] != len(m[1].turns) - 1)} earlier turns)")
+        print(
+            f"turn latency        p50 {statistics.median(seconds) * 1000:.0f} ms, "
+            f"p95 {q[18] * 1000:.0f} ms"
+        )
+    print(
+        f"misses              {len(s.misses)}"
+        f" ({sum(1 for m in s.misses if m[2] == len(m[1].turns) - 1)} cases"
+        f", {sum(1 for m in s.misses if m[2] != len(m[1].turns) - 1)} earlier turns)"
+    )
     for problems, case, position, seen in s.misses:
         turn = case.turns[position]
         where = f" turn {position + 1}/{len(case.turns)}" if len(case.turns) > 1 else ""
@@ -309,26 +337,36 @@ def report(s: Score, results: Sequence[Result], width: int) -> None:
         print(f"       {context}{shorten(turn.text, width)}")
         expected_topics = ", ".join(str(t) for t in (turn.topics or ["(any)"]))
         expected_tiers = ", ".join(turn.urgency or ["(any)"])
-        print(f"       expected topic [{expected_topics}] urgency [{expected_tiers}]"
-              f"  got topic {seen.topic} urgency {seen.urgency}"
-              f"{'  ' + seen.error if seen.error else ''}")
+        print(
+            f"       expected topic [{expected_topics}] urgency [{expected_tiers}]"
+            f"  got topic {seen.topic} urgency {seen.urgency}"
+            f"{'  ' + seen.error if seen.error else ''}"
+        )
 
 
 def gate(s: Score, args: argparse.Namespace) -> List[str]:
     broken = []
     if args.min_topic_accuracy is not None and s.topic_accuracy < args.min_topic_accuracy:
-        broken.append(f"{s.name}: topic accuracy {s.topic_accuracy:.1%} "
-                      f"< {args.min_topic_accuracy:.1%}")
+        broken.append(
+            f"{s.name}: topic accuracy {s.topic_accuracy:.1%} < {args.min_topic_accuracy:.1%}"
+        )
     if args.max_under_triage_urgent is not None and s.under_urgent > args.max_under_triage_urgent:
-        broken.append(f"{s.name}: {s.under_urgent} urgent/emergency under-triaged "
-                      f"> {args.max_under_triage_urgent}")
-    if (args.max_under_triage_see_doctor is not None
-            and s.under_see_doctor > args.max_under_triage_see_doctor):
-        broken.append(f"{s.name}: {s.under_see_doctor} see_doctor under-triaged "
-                      f"> {args.max_under_triage_see_doctor}")
+        broken.append(
+            f"{s.name}: {s.under_urgent} urgent/emergency under-triaged "
+            f"> {args.max_under_triage_urgent}"
+        )
+    if (
+        args.max_under_triage_see_doctor is not None
+        and s.under_see_doctor > args.max_under_triage_see_doctor
+    ):
+        broken.append(
+            f"{s.name}: {s.under_see_doctor} see_doctor under-triaged "
+            f"> {args.max_under_triage_see_doctor}"
+        )
     if args.max_false_alarm_rate is not None and s.false_alarm_rate > args.max_false_alarm_rate:
-        broken.append(f"{s.name}: false alarms {s.false_alarm_rate:.1%} "
-                      f"> {args.max_false_alarm_rate:.1%}")
+        broken.append(
+            f"{s.name}: false alarms {s.false_alarm_rate:.1%} > {args.max_false_alarm_rate:.1%}"
+        )
     if s.errors and not args.allow_errors:
         broken.append(f"{s.name}: {s.errors} turns without a usable reply or tracker")
     return broken
@@ -340,8 +378,9 @@ def export_snapshot(revision: str, workdir: Path) -> Path:
     code and data, whatever is being edited in the working tree meanwhile."""
     code = workdir / "code"
     code.mkdir()
-    archive = subprocess.run(["git", "-C", str(ROOT), "archive", revision],
-                             capture_output=True, timeout=120, check=True).stdout
+    archive = subprocess.run(
+        ["git", "-C", str(ROOT), "archive", revision], capture_output=True, timeout=120, check=True
+    ).stdout
     subprocess.run(["tar", "-x", "-C", str(code)], input=archive, check=True, timeout=120)
     return code
 
@@ -359,24 +398,45 @@ def start_servers(procs, model: Path, code: Path = ROOT) -> Tuple[str, str]:
         procs.env["PYTHONPATH"] = str(code)
     started = time.monotonic()
     port = free_port()
-    actions = procs.spawn("actions", [BIN / "rasa", "run", "actions", "--port", port,
-                                      "--actions", "actions"],
-                          ready=http_ok(f"http://127.0.0.1:{port}/health"),
-                          timeout=ACTIONS_TIMEOUT, port=port, cwd=code)
+    actions = procs.spawn(
+        "actions",
+        [BIN / "cramp-actions", "--port", port, "--actions", "actions"],
+        ready=http_ok(f"http://127.0.0.1:{port}/health"),
+        timeout=ACTIONS_TIMEOUT,
+        port=port,
+        cwd=code,
+        env={"SANIC_HOST": "127.0.0.1"},
+    )
     endpoints = write_endpoints(workdir / "endpoints.yml", actions.url, workdir / "tracker.db")
-    rasa = start_rasa(procs, "rasa", endpoints, model=model, cwd=code, token=token,
-                      credentials=code / "credentials.yml", wait=False)
+    rasa = start_rasa(
+        procs,
+        "rasa",
+        endpoints,
+        model=model,
+        cwd=code,
+        token=token,
+        credentials=code / "credentials.yml",
+        wait=False,
+    )
     procs.wait_ready(actions)
     procs.wait_ready(rasa)
-    print(f"servers ready in {time.monotonic() - started:.0f}s (Rasa {rasa.url}, "
-          f"actions {actions.url}, logs {workdir})", flush=True)
+    print(
+        f"servers ready in {time.monotonic() - started:.0f}s (Rasa {rasa.url}, "
+        f"actions {actions.url}, logs {workdir})",
+        flush=True,
+    )
     return rasa.url, token
 
 
 #: what in a server log means a turn was not answered by the real code path
-LOG_FAILURES = {"actions": ("Exception occurred during execution of request",),
-                "rasa": ("Encountered an exception while running action",
-                         "Failed to run custom action", "Traceback (most recent call last)")}
+LOG_FAILURES = {
+    "actions": ("Exception occurred during execution of request",),
+    "rasa": (
+        "Encountered an exception while running action",
+        "Failed to run custom action",
+        "Traceback (most recent call last)",
+    ),
+}
 
 
 def log_failures(workdir: Path) -> Dict[str, int]:
@@ -397,40 +457,72 @@ def log_failures(workdir: Path) -> Dict[str, int]:
 def describe(model: Path) -> str:
     """What was measured: the commit (and whether the tree had local changes) and the model."""
     try:
-        commit = subprocess.run(["git", "-C", str(ROOT), "describe", "--always", "--dirty"],
-                                capture_output=True, text=True, timeout=10).stdout.strip()
+        commit = subprocess.run(
+            ["git", "-C", str(ROOT), "describe", "--always", "--dirty"],
+            capture_output=True,
+            text=True,
+            timeout=10,
+        ).stdout.strip()
     except (OSError, subprocess.SubprocessError):
         commit = ""
-    stamp = (time.strftime("%Y-%m-%d %H:%M", time.localtime(model.stat().st_mtime))
-             if model.exists() else "missing")
+    stamp = (
+        time.strftime("%Y-%m-%d %H:%M", time.localtime(model.stat().st_mtime))
+        if model.exists()
+        else "missing"
+    )
     return f"code {commit or '?'}, model {model.name} ({stamp})"
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("corpora", nargs="*", type=Path, default=[DEFAULT_CORPUS],
-                        help="case files (default tests/data/real_messages.yml)")
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "corpora",
+        nargs="*",
+        type=Path,
+        default=[DEFAULT_CORPUS],
+        help="case files (default tests/data/real_messages.yml)",
+    )
     parser.add_argument("--url", help="an already running Rasa with the HTTP API on")
     parser.add_argument("--token", default="", help="its API token (with --url)")
     parser.add_argument("--model", type=Path, default=ROOT / "models" / "cramps.tar.gz")
-    parser.add_argument("--snapshot", metavar="REV",
-                        help="run the servers from the committed tree of REV (e.g. HEAD), exported "
-                             "to a temporary directory, instead of the working tree")
+    parser.add_argument(
+        "--snapshot",
+        metavar="REV",
+        help="run the servers from the committed tree of REV (e.g. HEAD), exported "
+        "to a temporary directory, instead of the working tree",
+    )
     parser.add_argument("--jobs", type=int, default=4, help="cases in flight at once")
     parser.add_argument("--width", type=int, default=160, help="message characters shown per miss")
     parser.add_argument("--min-topic-accuracy", type=float)
-    parser.add_argument("--max-under-triage-urgent", type=int,
-                        help="under-triaged cases whose lowest acceptable tier is urgent/emergency")
-    parser.add_argument("--max-under-triage-see-doctor", type=int,
-                        help="under-triaged cases whose lowest acceptable tier is see_doctor")
+    parser.add_argument(
+        "--max-under-triage-urgent",
+        type=int,
+        help="under-triaged cases whose lowest acceptable tier is urgent/emergency",
+    )
+    parser.add_argument(
+        "--max-under-triage-see-doctor",
+        type=int,
+        help="under-triaged cases whose lowest acceptable tier is see_doctor",
+    )
     parser.add_argument("--max-false-alarm-rate", type=float)
-    parser.add_argument("--allow-errors", action="store_true",
-                        help="do not fail on turns without a reply (they are still reported)")
-    parser.add_argument("--keep-workdir", action="store_true",
-                        help="keep the servers' logs (kept anyway when a server logged an error)")
-    parser.add_argument("--timeout", type=float, default=1800,
-                        help="seconds for the whole run; then everything started is stopped")
+    parser.add_argument(
+        "--allow-errors",
+        action="store_true",
+        help="do not fail on turns without a reply (they are still reported)",
+    )
+    parser.add_argument(
+        "--keep-workdir",
+        action="store_true",
+        help="keep the servers' logs (kept anyway when a server logged an error)",
+    )
+    parser.add_argument(
+        "--timeout",
+        type=float,
+        default=1800,
+        help="seconds for the whole run; then everything started is stopped",
+    )
     args = parser.parse_args(argv)
 
     corpora = [(path, load_cases(path)) for path in args.corpora]
@@ -453,10 +545,16 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             code = ROOT
             if args.snapshot:
                 code = export_snapshot(args.snapshot, workdir)
-                what = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "--short",
-                                       args.snapshot], capture_output=True, text=True).stdout
-                print(f"measuring code {what.strip()} (snapshot of {args.snapshot}), "
-                      f"model {args.model.name}", flush=True)
+                what = subprocess.run(
+                    ["git", "-C", str(ROOT), "rev-parse", "--short", args.snapshot],
+                    capture_output=True,
+                    text=True,
+                ).stdout
+                print(
+                    f"measuring code {what.strip()} (snapshot of {args.snapshot}), "
+                    f"model {args.model.name}",
+                    flush=True,
+                )
             else:
                 print(f"measuring {describe(args.model)}", flush=True)
             url, token = start_servers(procs, args.model, code)
@@ -478,8 +576,10 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             failures = log_failures(workdir)
             if failures:
                 keep = True
-                line = ("server errors during the run (these figures are not the real answer "
-                        f"path): {failures}; logs in {workdir}")
+                line = (
+                    "server errors during the run (these figures are not the real answer "
+                    f"path): {failures}; logs in {workdir}"
+                )
                 print(f"\n!! {line}")
                 if not args.allow_errors:
                     broken.append(line)

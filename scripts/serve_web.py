@@ -12,6 +12,7 @@ Referrer-Policy: no-referrer, and may not be framed.
 Rasa must accept this page's origin: list http://127.0.0.1:$WEB_PORT (and http://localhost:$WEB_PORT)
 in `cors_allowed_origins` of the socketio channel in credentials.yml, or in CHAT_ALLOWED_ORIGINS.
 """
+
 from __future__ import annotations
 
 import json
@@ -41,18 +42,20 @@ def rasa_origin(url: str) -> tuple[str, str]:
 
 def content_security_policy(rasa_url: str) -> str:
     origin, ws_origin = rasa_origin(rasa_url)
-    return "; ".join([
-        "default-src 'none'",
-        "script-src 'self'",
-        "style-src 'self'",
-        "img-src 'self'",
-        "font-src 'self'",
-        f"connect-src 'self' {origin} {ws_origin}",
-        "base-uri 'none'",
-        "form-action 'none'",
-        "object-src 'none'",
-        "frame-ancestors 'none'",
-    ])
+    return "; ".join(
+        [
+            "default-src 'none'",
+            "script-src 'self'",
+            "style-src 'self'",
+            "img-src 'self'",
+            "font-src 'self'",
+            f"connect-src 'self' {origin} {ws_origin}",
+            "base-uri 'none'",
+            "form-action 'none'",
+            "object-src 'none'",
+            "frame-ancestors 'none'",
+        ]
+    )
 
 
 class ChatPageHandler(SimpleHTTPRequestHandler):
@@ -118,11 +121,16 @@ class ChatPageHandler(SimpleHTTPRequestHandler):
         sys.stderr.write(f"{self.address_string()} - {format % args}\n")
 
 
-def make_server(port: int, rasa_url: str, directory: Path = DIST,
-                host: str = "127.0.0.1") -> ThreadingHTTPServer:
+def make_server(
+    port: int, rasa_url: str, directory: Path = DIST, host: str = "127.0.0.1"
+) -> ThreadingHTTPServer:
     config = json.dumps({"socketUrl": rasa_url.rstrip("/"), "socketPath": SOCKET_PATH}).encode()
-    handler = partial(ChatPageHandler, directory=str(directory), config=config,
-                      csp=content_security_policy(rasa_url))
+    handler = partial(
+        ChatPageHandler,
+        directory=str(directory),
+        config=config,
+        csp=content_security_policy(rasa_url),
+    )
     server = ThreadingHTTPServer((host, port), handler)
     server.daemon_threads = True
     return server
@@ -132,8 +140,10 @@ def main() -> int:
     port = int(os.environ.get("WEB_PORT", "8080"))
     rasa_url = os.environ.get("RASA_PUBLIC_URL", DEFAULT_RASA_URL).strip() or DEFAULT_RASA_URL
     if not (DIST / "index.html").is_file():
-        print(f"error: {DIST}/index.html missing; build the page first: bash scripts/build_web.sh",
-              file=sys.stderr)
+        print(
+            f"error: {DIST}/index.html missing; build the page first: bash scripts/build_web.sh",
+            file=sys.stderr,
+        )
         return 1
     try:
         server = make_server(port, rasa_url)
@@ -142,8 +152,11 @@ def main() -> int:
         return 1
     host, bound_port = server.server_address[:2]
     print(f"==> chat page: http://{host}:{bound_port}/  (serving {DIST})", flush=True)
-    print(f"==> the page talks to Rasa at {rasa_url}{SOCKET_PATH}; Rasa's socketio channel must "
-          f"allow the origin http://{host}:{bound_port}", flush=True)
+    print(
+        f"==> the page talks to Rasa at {rasa_url}{SOCKET_PATH}; Rasa's socketio channel must "
+        f"allow the origin http://{host}:{bound_port}",
+        flush=True,
+    )
     try:
         server.serve_forever()
     except KeyboardInterrupt:

@@ -7,6 +7,7 @@ Under-triage (a tier below every allowed one) is the error that must not happen.
 the production one (`cramp_nlu.factory.shared_detector`: the same terms, lookup tables and input form
 as the NLU component and the action server).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -49,10 +50,14 @@ def score(detector: RedFlagDetector, path: Path) -> None:
     benign = [c for c in cases if allowed_tiers(c) == ["none"]]
     alarms = sum(1 for c in benign if detector(c["text"]).tier != "none")
     print(f"\n{path}: {len(cases)} cases")
-    print(f"  correct {outcome['correct']} ({outcome['correct'] / len(cases):.1%})   "
-          f"under-triage {outcome['under']}   over-triage {outcome['over']}")
-    print(f"  false alarms on benign messages: {alarms}/{len(benign)}"
-          f" ({alarms / max(len(benign), 1):.1%})   mean {elapsed_ms:.2f} ms per message")
+    print(
+        f"  correct {outcome['correct']} ({outcome['correct'] / len(cases):.1%})   "
+        f"under-triage {outcome['under']}   over-triage {outcome['over']}"
+    )
+    print(
+        f"  false alarms on benign messages: {alarms}/{len(benign)}"
+        f" ({alarms / max(len(benign), 1):.1%})   mean {elapsed_ms:.2f} ms per message"
+    )
     for kind, allowed, got, text in misses:
         print(f"    {kind:5} expected {allowed} got {got}: {text}")
 

@@ -5,6 +5,7 @@ in-process, and the real servers the integration tests share (see "integration t
 a `latest_message` parse (text, intent, entities, intent_ranking and, when the NLU pipeline ran,
 the red-flag component's `triage`), the slots, and the session's events as plain dicts.
 """
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -35,9 +36,14 @@ DEFAULT_SLOTS: Dict[str, Any] = {
 
 def entity(name: str, value: str, text: Optional[str] = None) -> Dict[str, Any]:
     """An extracted entity as it appears in the parse data."""
-    return {"entity": name, "value": value, "text": text if text is not None else value,
-            "start": 0, "end": len(text if text is not None else value),
-            "extractor": "RegexEntityExtractor"}
+    return {
+        "entity": name,
+        "value": value,
+        "text": text if text is not None else value,
+        "start": 0,
+        "end": len(text if text is not None else value),
+        "extractor": "RegexEntityExtractor",
+    }
 
 
 def slot_event(name: str, value: Any) -> Dict[str, Any]:
@@ -46,19 +52,27 @@ def slot_event(name: str, value: Any) -> Dict[str, Any]:
 
 
 def user_event(text: str, intent: Optional[str] = None) -> Dict[str, Any]:
-    return {"event": "user", "timestamp": None, "text": text,
-            "parse_data": {"text": text, "intent": {"name": intent, "confidence": 1.0},
-                           "entities": []}}
+    return {
+        "event": "user",
+        "timestamp": None,
+        "text": text,
+        "parse_data": {"text": text, "intent": {"name": intent, "confidence": 1.0}, "entities": []},
+    }
 
 
 def session_started() -> Dict[str, Any]:
     return {"event": "session_started", "timestamp": None}
 
 
-def make_tracker(text: str, intent: Optional[str], entities: Iterable[Dict[str, Any]] = (),
-                 slots: Optional[Dict[str, Any]] = None, events: Iterable[Dict[str, Any]] = (),
-                 triage: Optional[Dict[str, Any]] = None,
-                 intent_ranking: Optional[List[Dict[str, Any]]] = None) -> Tracker:
+def make_tracker(
+    text: str,
+    intent: Optional[str],
+    entities: Iterable[Dict[str, Any]] = (),
+    slots: Optional[Dict[str, Any]] = None,
+    events: Iterable[Dict[str, Any]] = (),
+    triage: Optional[Dict[str, Any]] = None,
+    intent_ranking: Optional[List[Dict[str, Any]]] = None,
+) -> Tracker:
     """A real `rasa_sdk.Tracker` for one user turn.
 
     `triage` is the red-flag component's verdict in the parse data; leave it out for a message that
@@ -68,8 +82,11 @@ def make_tracker(text: str, intent: Optional[str], entities: Iterable[Dict[str, 
         "text": text,
         "intent": {"name": intent, "confidence": 1.0} if intent else {},
         "entities": list(entities),
-        "intent_ranking": (list(intent_ranking) if intent_ranking is not None
-                           else ([{"name": intent, "confidence": 1.0}] if intent else [])),
+        "intent_ranking": (
+            list(intent_ranking)
+            if intent_ranking is not None
+            else ([{"name": intent, "confidence": 1.0}] if intent else [])
+        ),
     }
     if triage is not None:
         latest_message["triage"] = triage

@@ -1,4 +1,5 @@
 """The custom actions, run in-process on real rasa_sdk trackers, as the action server runs them."""
+
 from __future__ import annotations
 
 import asyncio
@@ -8,9 +9,9 @@ import pytest
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.answers import ActionAnswerTopic, ActionTellMore
+from actions.conversation import ActionSmallTalk, ActionStartOver
 from actions.fallback import ActionSuggestTopics
 from actions.feedback import PAYLOADS as FEEDBACK_PAYLOADS
-from actions.conversation import ActionSmallTalk, ActionStartOver
 from actions.knowledge import knowledge, phrases
 from cramp_nlu.escalation import wording
 
@@ -39,20 +40,32 @@ def slot_sets(events) -> Dict[str, Any]:
 
 def payloads(message) -> List[str]:
     """The answer's own buttons (the 👍 / 👎 feedback buttons are tested in test_feedback.py)."""
-    return [b["payload"] for b in message.get("buttons") or []
-            if b["payload"] not in FEEDBACK_PAYLOADS]
+    return [
+        b["payload"] for b in message.get("buttons") or [] if b["payload"] not in FEEDBACK_PAYLOADS
+    ]
 
 
 def test_actions_have_the_domain_names(domain):
-    names = [ActionAnswerTopic().name(), ActionTellMore().name(), ActionSuggestTopics().name(),
-             ActionSmallTalk().name(), ActionStartOver().name()]
-    assert names == ["action_answer_topic", "action_tell_more", "action_suggest_topics",
-                     "action_small_talk", "action_start_over"]
+    names = [
+        ActionAnswerTopic().name(),
+        ActionTellMore().name(),
+        ActionSuggestTopics().name(),
+        ActionSmallTalk().name(),
+        ActionStartOver().name(),
+    ]
+    assert names == [
+        "action_answer_topic",
+        "action_tell_more",
+        "action_suggest_topics",
+        "action_small_talk",
+        "action_start_over",
+    ]
     assert set(names) <= set(domain["actions"])
     assert "utter_help" in domain["responses"] and "utter_rephrase" in domain["responses"]
 
 
 # ---------------------------------------------------------------- ActionAnswerTopic
+
 
 @pytest.mark.parametrize("topic_id", sorted(KB.topics))
 def test_answer_states_the_topic_and_names_its_section(make_tracker, domain, topic_id):
@@ -84,7 +97,9 @@ def test_answer_without_anything_more_offers_no_tell_me_more(make_tracker, domai
 @pytest.mark.parametrize("topic_id", ["causes", "treatment"])
 def test_overview_answers_offer_more(make_tracker, domain, topic_id):
     _, messages = run(ActionAnswerTopic(), make_tracker("q", f"ask_{topic_id}"), domain)
-    assert payloads(messages[-1]) == ["/tell_more"] + [f"/ask_{r}" for r in KB[topic_id].related[:2]]
+    assert payloads(messages[-1]) == ["/tell_more"] + [
+        f"/ask_{r}" for r in KB[topic_id].related[:2]
+    ]
 
 
 @pytest.mark.parametrize("topic_id", sorted(KB.topics))
@@ -96,26 +111,33 @@ def test_answer_buttons_are_valid_intents(make_tracker, domain, topic_id):
 
 
 def test_general_question_with_an_entity_answers_the_specific_cause(make_tracker, domain):
-    tracker = make_tracker("what causes cramps in pregnancy?", "ask_causes",
-                           entities=[{"entity": "condition", "value": "pregnancy"}])
+    tracker = make_tracker(
+        "what causes cramps in pregnancy?",
+        "ask_causes",
+        entities=[{"entity": "condition", "value": "pregnancy"}],
+    )
     events, messages = run(ActionAnswerTopic(), tracker, domain)
     assert slot_sets(events)["topic"] == "cause_pregnancy"
     assert "baby" in messages[-1]["text"]
     assert "7) Pregnancy" in messages[-1]["text"]
 
 
-@pytest.mark.parametrize("value, use", [
-    ("furosemide", "diuretic"),
-    ("Furosemide", "diuretic"),
-    ("statin", "cholesterol"),
-    ("naproxen", "anti-inflammatory"),
-    ("raloxifene", "osteoporosis"),
-    ("clonazepam", "seizures"),
-    ("citalopram", "antidepressant"),
-])
+@pytest.mark.parametrize(
+    "value, use",
+    [
+        ("furosemide", "diuretic"),
+        ("Furosemide", "diuretic"),
+        ("statin", "cholesterol"),
+        ("naproxen", "anti-inflammatory"),
+        ("raloxifene", "osteoporosis"),
+        ("clonazepam", "seizures"),
+        ("citalopram", "antidepressant"),
+    ],
+)
 def test_named_medicine_is_named_in_the_answer(make_tracker, domain, value, use):
-    tracker = make_tracker(f"can {value} cause cramps?", "ask_cause_medication",
-                           entities=[medication(value)])
+    tracker = make_tracker(
+        f"can {value} cause cramps?", "ask_cause_medication", entities=[medication(value)]
+    )
     events, messages = run(ActionAnswerTopic(), tracker, domain)
     text = messages[-1]["text"]
     assert slot_sets(events)["topic"] == "cause_medication"
@@ -127,16 +149,18 @@ def test_named_medicine_is_named_in_the_answer(make_tracker, domain, value, use)
 
 
 def test_general_causes_question_about_a_medicine_names_it(make_tracker, domain):
-    tracker = make_tracker("can lasix give me cramps", "ask_causes",
-                           entities=[medication("furosemide")])
+    tracker = make_tracker(
+        "can lasix give me cramps", "ask_causes", entities=[medication("furosemide")]
+    )
     events, messages = run(ActionAnswerTopic(), tracker, domain)
     assert slot_sets(events)["topic"] == "cause_medication"
     assert "Furosemide: the article names it" in messages[-1]["text"]
 
 
 def test_gabapentin_is_named_in_the_treatment_answer(make_tracker, domain):
-    tracker = make_tracker("does gabapentin help?", "ask_treat_medication",
-                           entities=[medication("gabapentin")])
+    tracker = make_tracker(
+        "does gabapentin help?", "ask_treat_medication", entities=[medication("gabapentin")]
+    )
     events, messages = run(ActionAnswerTopic(), tracker, domain)
     assert slot_sets(events)["topic"] == "treat_medication"
     text = messages[-1]["text"]
@@ -168,8 +192,11 @@ def test_our_safety_rule_follows_the_citation_marked_as_ours(make_tracker, domai
 
 
 def test_unknown_medicine_on_the_treatment_topic(make_tracker, domain):
-    tracker = make_tracker("does amitriptyline help cramps?", "ask_treat_medication",
-                           entities=[medication("amitriptyline")])
+    tracker = make_tracker(
+        "does amitriptyline help cramps?",
+        "ask_treat_medication",
+        entities=[medication("amitriptyline")],
+    )
     _, messages = run(ActionAnswerTopic(), tracker, domain)
     text = messages[-1]["text"]
     assert "The article does not name amitriptyline" in text
@@ -177,8 +204,9 @@ def test_unknown_medicine_on_the_treatment_topic(make_tracker, domain):
 
 
 def test_unknown_medicine_is_said_not_to_be_named(make_tracker, domain):
-    tracker = make_tracker("does metformin cause cramps?", "ask_cause_medication",
-                           entities=[medication("metformin")])
+    tracker = make_tracker(
+        "does metformin cause cramps?", "ask_cause_medication", entities=[medication("metformin")]
+    )
     events, messages = run(ActionAnswerTopic(), tracker, domain)
     text = messages[-1]["text"]
     assert slot_sets(events)["topic"] == "cause_medication"
@@ -188,8 +216,11 @@ def test_unknown_medicine_is_said_not_to_be_named(make_tracker, domain):
 
 
 def test_known_and_unknown_medicines_together(make_tracker, domain):
-    tracker = make_tracker("statins and metformin?", "ask_cause_medication",
-                           entities=[medication("statin"), medication("metformin")])
+    tracker = make_tracker(
+        "statins and metformin?",
+        "ask_cause_medication",
+        entities=[medication("statin"), medication("metformin")],
+    )
     _, messages = run(ActionAnswerTopic(), tracker, domain)
     text = messages[-1]["text"]
     assert "Statin: the article names it" in text
@@ -197,15 +228,19 @@ def test_known_and_unknown_medicines_together(make_tracker, domain):
 
 
 def test_repeated_medicine_is_noted_once(make_tracker, domain):
-    tracker = make_tracker("lasix, furosemide", "ask_cause_medication",
-                           entities=[medication("furosemide"), medication("furosemide")])
+    tracker = make_tracker(
+        "lasix, furosemide",
+        "ask_cause_medication",
+        entities=[medication("furosemide"), medication("furosemide")],
+    )
     _, messages = run(ActionAnswerTopic(), tracker, domain)
     assert messages[-1]["text"].count("Furosemide: the article names it") == 1
 
 
 def test_medicine_note_only_on_medicine_topics(make_tracker, domain):
-    tracker = make_tracker("night cramps on statins", "ask_cause_night",
-                           entities=[medication("statin")])
+    tracker = make_tracker(
+        "night cramps on statins", "ask_cause_night", entities=[medication("statin")]
+    )
     events, messages = run(ActionAnswerTopic(), tracker, domain)
     assert slot_sets(events)["topic"] == "cause_night"
     assert "the article names it" not in messages[-1]["text"]
@@ -213,16 +248,20 @@ def test_medicine_note_only_on_medicine_topics(make_tracker, domain):
 
 
 def test_non_medication_entities_are_not_treated_as_medicines(make_tracker, domain):
-    tracker = make_tracker("pills?", "ask_cause_medication",
-                           entities=[{"entity": "condition", "value": "pregnancy"}])
+    tracker = make_tracker(
+        "pills?", "ask_cause_medication", entities=[{"entity": "condition", "value": "pregnancy"}]
+    )
     _, messages = run(ActionAnswerTopic(), tracker, domain)
     assert "does not name" not in messages[-1]["text"]
     assert messages[-1]["text"].startswith(KB["cause_medication"].answer)
 
 
 def test_followup_after_a_cause_answers_its_treatment(make_tracker, domain):
-    tracker = make_tracker("how do I treat that?", "ask_followup_treatment",
-                           events=[slot("topic", "cause_night"), slot("topic", None)])
+    tracker = make_tracker(
+        "how do I treat that?",
+        "ask_followup_treatment",
+        events=[slot("topic", "cause_night"), slot("topic", None)],
+    )
     events, messages = run(ActionAnswerTopic(), tracker, domain)
     assert slot_sets(events)["topic"] == "treat_night"
     assert "dorsiflexion night splint" in messages[-1]["text"]
@@ -235,37 +274,52 @@ def test_followup_with_no_previous_topic_answers_general_treatment(make_tracker,
 
 
 def test_followup_ignores_topics_of_an_earlier_session(make_tracker, domain):
-    tracker = make_tracker("how do I treat that?", "ask_followup_treatment",
-                           events=[slot("topic", "cause_pregnancy"),
-                                   {"event": "session_started", "timestamp": None}])
+    tracker = make_tracker(
+        "how do I treat that?",
+        "ask_followup_treatment",
+        events=[slot("topic", "cause_pregnancy"), {"event": "session_started", "timestamp": None}],
+    )
     events, _ = run(ActionAnswerTopic(), tracker, domain)
     assert slot_sets(events)["topic"] == "treatment"
 
 
 def test_reported_see_doctor_signs_get_the_see_doctor_answer(make_tracker, domain):
-    tracker = make_tracker("my feet tingle and I get cramps", "report_symptoms",
-                           triage={"tier": "see_doctor", "reasons": ["numbness_or_tingling"],
-                                   "findings": []},
-                           intent_ranking=[{"name": "report_symptoms", "confidence": 0.9},
-                                           {"name": "ask_cause_night", "confidence": 0.05}])
+    tracker = make_tracker(
+        "my feet tingle and I get cramps",
+        "report_symptoms",
+        triage={"tier": "see_doctor", "reasons": ["numbness_or_tingling"], "findings": []},
+        intent_ranking=[
+            {"name": "report_symptoms", "confidence": 0.9},
+            {"name": "ask_cause_night", "confidence": 0.05},
+        ],
+    )
     events, messages = run(ActionAnswerTopic(), tracker, domain)
     assert slot_sets(events) == {"urgency": "see_doctor", "topic": "see_doctor"}
     assert messages[0]["text"].startswith(wording().headlines["see_doctor"])
     assert KB["see_doctor"].answer in messages[-1]["text"]
 
 
-@pytest.mark.parametrize("text, tier, reason", [
-    ("my calf is red and swollen", "urgent", "possible_vein_clot"),
-    ("leg cramp and now my chest hurts and my calf is swollen", "emergency", "chest_pain"),
-])
-def test_reported_urgent_signs_get_the_action_once_and_nothing_after(make_tracker, domain, text,
-                                                                     tier, reason):
+@pytest.mark.parametrize(
+    "text, tier, reason",
+    [
+        ("my calf is red and swollen", "urgent", "possible_vein_clot"),
+        ("leg cramp and now my chest hurts and my calf is swollen", "emergency", "chest_pain"),
+    ],
+)
+def test_reported_urgent_signs_get_the_action_once_and_nothing_after(
+    make_tracker, domain, text, tier, reason
+):
     """An emergency is not followed by routine advice: the escalation (the action, once, and
     why) is the whole turn, with no general see-a-doctor answer and no "Tell me more" buttons."""
-    tracker = make_tracker(text, "report_symptoms",
-                           triage={"tier": tier, "reasons": [reason], "findings": []},
-                           intent_ranking=[{"name": "report_symptoms", "confidence": 0.9},
-                                           {"name": "ask_see_doctor", "confidence": 0.05}])
+    tracker = make_tracker(
+        text,
+        "report_symptoms",
+        triage={"tier": tier, "reasons": [reason], "findings": []},
+        intent_ranking=[
+            {"name": "report_symptoms", "confidence": 0.9},
+            {"name": "ask_see_doctor", "confidence": 0.05},
+        ],
+    )
     events, messages = run(ActionAnswerTopic(), tracker, domain)
     assert slot_sets(events) == {"urgency": tier, "topic": "see_doctor"}
     assert len(messages) == 1
@@ -276,22 +330,29 @@ def test_reported_urgent_signs_get_the_action_once_and_nothing_after(make_tracke
     assert not escalation.get("buttons")
 
 
-def test_asking_when_to_see_a_doctor_with_an_emergency_gets_the_escalation_only(make_tracker,
-                                                                              domain):
-    tracker = make_tracker("my chest hurts and my leg is swollen, should I see a doctor?",
-                           "ask_see_doctor",
-                           triage={"tier": "emergency", "reasons": ["chest_pain"], "findings": []})
+def test_asking_when_to_see_a_doctor_with_an_emergency_gets_the_escalation_only(
+    make_tracker, domain
+):
+    tracker = make_tracker(
+        "my chest hurts and my leg is swollen, should I see a doctor?",
+        "ask_see_doctor",
+        triage={"tier": "emergency", "reasons": ["chest_pain"], "findings": []},
+    )
     events, messages = run(ActionAnswerTopic(), tracker, domain)
     assert slot_sets(events)["topic"] == "see_doctor"
     assert len(messages) == 1 and "911" in messages[0]["text"]
 
 
 def test_a_question_asked_alongside_an_emergency_is_answered_after_it(make_tracker, domain):
-    tracker = make_tracker("my chest hurts and my calf is swollen, does magnesium help?",
-                           "report_symptoms",
-                           triage={"tier": "emergency", "reasons": ["chest_pain"], "findings": []},
-                           intent_ranking=[{"name": "report_symptoms", "confidence": 0.6},
-                                           {"name": "ask_magnesium", "confidence": 0.35}])
+    tracker = make_tracker(
+        "my chest hurts and my calf is swollen, does magnesium help?",
+        "report_symptoms",
+        triage={"tier": "emergency", "reasons": ["chest_pain"], "findings": []},
+        intent_ranking=[
+            {"name": "report_symptoms", "confidence": 0.6},
+            {"name": "ask_magnesium", "confidence": 0.35},
+        ],
+    )
     events, messages = run(ActionAnswerTopic(), tracker, domain)
     assert slot_sets(events) == {"urgency": "emergency", "topic": "magnesium"}
     escalation, answer = messages
@@ -300,20 +361,30 @@ def test_a_question_asked_alongside_an_emergency_is_answered_after_it(make_track
 
 
 def test_a_report_not_worded_as_a_question_is_not_answered_as_one(make_tracker, domain):
-    tracker = make_tracker("my calf is red and swollen and i take magnesium", "report_symptoms",
-                           triage={"tier": "urgent", "reasons": ["possible_vein_clot"],
-                                   "findings": []},
-                           intent_ranking=[{"name": "report_symptoms", "confidence": 0.6},
-                                           {"name": "ask_magnesium", "confidence": 0.35}])
+    tracker = make_tracker(
+        "my calf is red and swollen and i take magnesium",
+        "report_symptoms",
+        triage={"tier": "urgent", "reasons": ["possible_vein_clot"], "findings": []},
+        intent_ranking=[
+            {"name": "report_symptoms", "confidence": 0.6},
+            {"name": "ask_magnesium", "confidence": 0.35},
+        ],
+    )
     events, messages = run(ActionAnswerTopic(), tracker, domain)
     assert slot_sets(events)["topic"] == "see_doctor"
     assert len(messages) == 1
 
 
 def test_reported_symptoms_without_urgency_answer_the_closest_question(make_tracker, domain):
-    tracker = make_tracker("I get cramps at night", "report_symptoms", slots={"urgency": "none"},
-                           intent_ranking=[{"name": "report_symptoms", "confidence": 0.7},
-                                           {"name": "ask_cause_night", "confidence": 0.2}])
+    tracker = make_tracker(
+        "I get cramps at night",
+        "report_symptoms",
+        slots={"urgency": "none"},
+        intent_ranking=[
+            {"name": "report_symptoms", "confidence": 0.7},
+            {"name": "ask_cause_night", "confidence": 0.2},
+        ],
+    )
     events, _ = run(ActionAnswerTopic(), tracker, domain)
     assert slot_sets(events)["topic"] == "cause_night"
 
@@ -327,10 +398,13 @@ def test_no_knowledge_question_gives_help(make_tracker, domain, intent):
 
 # ---------------------------------------------------------------- ActionTellMore
 
+
 def test_tell_more_gives_the_details_of_the_last_topic(make_tracker, domain):
-    tracker = make_tracker("tell me more", "tell_more",
-                           events=[slot("topic", "cause_night"), slot("urgency", "none"),
-                                   slot("topic", None)])
+    tracker = make_tracker(
+        "tell me more",
+        "tell_more",
+        events=[slot("topic", "cause_night"), slot("urgency", "none"), slot("topic", None)],
+    )
     events, messages = run(ActionTellMore(), tracker, domain)
     assert slot_sets(events)["topic"] == "cause_night"
     text = messages[-1]["text"]
@@ -342,9 +416,16 @@ def test_tell_more_gives_the_details_of_the_last_topic(make_tracker, domain):
 
 
 def test_tell_more_follows_the_latest_topic(make_tracker, domain):
-    tracker = make_tracker("more", "tell_more",
-                           events=[slot("topic", "cause_night"), slot("topic", None),
-                                   slot("topic", "cause_electrolytes"), slot("topic", None)])
+    tracker = make_tracker(
+        "more",
+        "tell_more",
+        events=[
+            slot("topic", "cause_night"),
+            slot("topic", None),
+            slot("topic", "cause_electrolytes"),
+            slot("topic", None),
+        ],
+    )
     events, messages = run(ActionTellMore(), tracker, domain)
     assert slot_sets(events)["topic"] == "cause_electrolytes"
     assert "hypokalaemia" in messages[-1]["text"]
@@ -358,8 +439,9 @@ def test_tell_more_offers_all_related_topics(make_tracker, domain):
 
 
 @pytest.mark.parametrize("topic_id", ["causes", "treatment"])
-def test_tell_more_after_an_overview_offers_its_sub_topics_truthfully(make_tracker, domain,
-                                                                     topic_id):
+def test_tell_more_after_an_overview_offers_its_sub_topics_truthfully(
+    make_tracker, domain, topic_id
+):
     tracker = make_tracker("more", "tell_more", events=[slot("topic", topic_id)])
     events, messages = run(ActionTellMore(), tracker, domain)
     assert slot_sets(events)["topic"] == topic_id
@@ -374,7 +456,8 @@ def test_tell_more_on_a_topic_whose_answer_said_it_all(make_tracker, domain):
     events, messages = run(ActionTellMore(), tracker, domain)
     assert slot_sets(events)["topic"] == "treat_nerve"
     assert messages[-1]["text"].startswith(
-        "That is everything the article says on treating cramps from nerve damage")
+        "That is everything the article says on treating cramps from nerve damage"
+    )
     assert payloads(messages[-1]) == [f"/ask_{r}" for r in KB["treat_nerve"].related]
 
 
@@ -390,84 +473,115 @@ def test_tell_more_cites_each_detail_to_its_own_section(make_tracker, domain):
     lines = messages[-1]["text"].split("\n")
     # own section, then the circulation section for pain at rest, then the own section again
     cited = [line for line in lines if line.startswith("(From")]
-    assert [KB["see_doctor"].section in cited[0], "5) Peripheral" in cited[1],
-            KB["see_doctor"].section in cited[2]] == [True, True, True]
+    assert [
+        KB["see_doctor"].section in cited[0],
+        "5) Peripheral" in cited[1],
+        KB["see_doctor"].section in cited[2],
+    ] == [True, True, True]
 
 
 def test_a_yes_that_reports_an_emergency_gets_only_the_escalation(make_tracker, domain):
-    tracker = make_tracker("yes, but now my foot has gone cold and blue", "affirm",
-                           triage={"tier": "emergency", "reasons": ["cold_limb"], "findings": []},
-                           events=[slot("topic", "cause_night")])
+    tracker = make_tracker(
+        "yes, but now my foot has gone cold and blue",
+        "affirm",
+        triage={"tier": "emergency", "reasons": ["cold_limb"], "findings": []},
+        events=[slot("topic", "cause_night")],
+    )
     events, messages = run(ActionTellMore(), tracker, domain)
     assert slot_sets(events) == {"urgency": "emergency", "topic": None}
     assert len(messages) == 1 and "911" in messages[0]["text"]
 
 
 def test_an_explicit_tell_me_more_is_still_answered_after_an_escalation(make_tracker, domain):
-    tracker = make_tracker("tell me more, my foot has gone cold", "tell_more",
-                           triage={"tier": "emergency", "reasons": ["cold_limb"], "findings": []},
-                           events=[slot("topic", "cause_night")])
+    tracker = make_tracker(
+        "tell me more, my foot has gone cold",
+        "tell_more",
+        triage={"tier": "emergency", "reasons": ["cold_limb"], "findings": []},
+        events=[slot("topic", "cause_night")],
+    )
     events, messages = run(ActionTellMore(), tracker, domain)
     assert slot_sets(events) == {"urgency": "emergency", "topic": "cause_night"}
     assert "911" in messages[0]["text"] and "8) Nocturnal Cramps" in messages[1]["text"]
 
 
-@pytest.mark.parametrize("events", [
-    [],
-    [slot("topic", None)],
-    [slot("topic", "cause_night"), {"event": "session_started", "timestamp": None}],
-])
+@pytest.mark.parametrize(
+    "events",
+    [
+        [],
+        [slot("topic", None)],
+        [slot("topic", "cause_night"), {"event": "session_started", "timestamp": None}],
+    ],
+)
 def test_tell_more_without_a_topic_gives_help(make_tracker, domain, events):
-    events_out, messages = run(ActionTellMore(), make_tracker("more", "tell_more", events=events),
-                               domain)
+    events_out, messages = run(
+        ActionTellMore(), make_tracker("more", "tell_more", events=events), domain
+    )
     assert slot_sets(events_out) == {"urgency": "none", "topic": None}
     assert [m["response"] for m in messages] == ["utter_help"]
 
 
 # ---------------------------------------------------------------- ActionSuggestTopics
 
+
 def test_fallback_offers_three_closest_topics_and_all_topics(make_tracker, domain):
-    ranking = [{"name": "nlu_fallback", "confidence": 0.7},
-               {"name": "ask_cause_night", "confidence": 0.4},
-               {"name": "greet", "confidence": 0.2},
-               {"name": "ask_followup_treatment", "confidence": 0.15},
-               {"name": "ask_treat_night", "confidence": 0.1},
-               {"name": "ask_magnesium", "confidence": 0.05},
-               {"name": "ask_see_doctor", "confidence": 0.01}]
+    ranking = [
+        {"name": "nlu_fallback", "confidence": 0.7},
+        {"name": "ask_cause_night", "confidence": 0.4},
+        {"name": "greet", "confidence": 0.2},
+        {"name": "ask_followup_treatment", "confidence": 0.15},
+        {"name": "ask_treat_night", "confidence": 0.1},
+        {"name": "ask_magnesium", "confidence": 0.05},
+        {"name": "ask_see_doctor", "confidence": 0.01},
+    ]
     tracker = make_tracker("blah cramps zzz", "nlu_fallback", intent_ranking=ranking)
     events, messages = run(ActionSuggestTopics(), tracker, domain)
     assert slot_sets(events) == {"urgency": "none", "topic": None}
     assert len(messages) == 1
     assert messages[-1]["response"] == "utter_rephrase"
-    assert payloads(messages[-1]) == ["/ask_cause_night", "/ask_treat_night", "/ask_magnesium",
-                                     "/help"]
+    assert payloads(messages[-1]) == [
+        "/ask_cause_night",
+        "/ask_treat_night",
+        "/ask_magnesium",
+        "/help",
+    ]
     assert messages[-1]["buttons"][-1] == {"title": "Show all topics", "payload": "/help"}
     assert messages[-1]["buttons"][0]["title"] == KB["cause_night"].title
 
 
 def test_fallback_with_fewer_candidates(make_tracker, domain):
-    ranking = [{"name": "nlu_fallback", "confidence": 0.7},
-               {"name": "ask_definition", "confidence": 0.2},
-               {"name": "ask_definition", "confidence": 0.1},
-               {"name": "thank", "confidence": 0.05}]
+    ranking = [
+        {"name": "nlu_fallback", "confidence": 0.7},
+        {"name": "ask_definition", "confidence": 0.2},
+        {"name": "ask_definition", "confidence": 0.1},
+        {"name": "thank", "confidence": 0.05},
+    ]
     tracker = make_tracker("???", "nlu_fallback", intent_ranking=ranking)
     _, messages = run(ActionSuggestTopics(), tracker, domain)
     assert payloads(messages[-1]) == ["/ask_definition", "/help"]
 
 
 def test_fallback_without_knowledge_candidates_still_offers_all_topics(make_tracker, domain):
-    tracker = make_tracker("???", "nlu_fallback",
-                           intent_ranking=[{"name": "nlu_fallback", "confidence": 0.9},
-                                           {"name": "greet", "confidence": 0.1}])
+    tracker = make_tracker(
+        "???",
+        "nlu_fallback",
+        intent_ranking=[
+            {"name": "nlu_fallback", "confidence": 0.9},
+            {"name": "greet", "confidence": 0.1},
+        ],
+    )
     _, messages = run(ActionSuggestTopics(), tracker, domain)
     assert messages[-1]["buttons"] == [{"title": "Show all topics", "payload": "/help"}]
 
 
-
 def test_fallback_after_an_urgent_escalation_offers_no_menu(make_tracker, domain):
-    tracker = make_tracker("blah my foot went cold and blue zzz", "nlu_fallback",
-                           intent_ranking=[{"name": "nlu_fallback", "confidence": 0.9},
-                                           {"name": "ask_cause_night", "confidence": 0.1}])
+    tracker = make_tracker(
+        "blah my foot went cold and blue zzz",
+        "nlu_fallback",
+        intent_ranking=[
+            {"name": "nlu_fallback", "confidence": 0.9},
+            {"name": "ask_cause_night", "confidence": 0.1},
+        ],
+    )
     events, messages = run(ActionSuggestTopics(), tracker, domain)
     assert slot_sets(events) == {"urgency": "emergency", "topic": None}
     assert len(messages) == 1 and not messages[0].get("buttons")

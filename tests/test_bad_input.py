@@ -3,6 +3,7 @@ conversation still works afterwards ("what is a foot cramp" -> topic `definition
 
 Against the real action server and Rasa server (SQLite tracker store), at `/webhooks/rest/webhook`.
 """
+
 from __future__ import annotations
 
 import json
@@ -33,7 +34,7 @@ TEXTS = {
     "sql injection": "'; DROP TABLE events; --",
     "sql injection 2": "\" OR 1=1; DELETE FROM events WHERE '1'='1",
     "html/script injection": SCRIPT,
-    "a typed intent that does not exist": "/no_such_intent{\"x\": 1}",
+    "a typed intent that does not exist": '/no_such_intent{"x": 1}',
     "a typed intent with bad entity json": "/greet{not json",
 }
 
@@ -44,8 +45,9 @@ def fresh() -> str:
 
 def post_raw(servers: Servers, body: bytes, content_type: Optional[str]) -> requests.Response:
     headers = {"Content-Type": content_type} if content_type else {}
-    return requests.post(f"{servers.url}/webhooks/rest/webhook", data=body, headers=headers,
-                         timeout=180)
+    return requests.post(
+        f"{servers.url}/webhooks/rest/webhook", data=body, headers=headers, timeout=180
+    )
 
 
 def post_json(servers: Servers, payload: Any) -> requests.Response:

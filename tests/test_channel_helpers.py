@@ -1,6 +1,7 @@
 """The channels' pure helpers, without servers: socket.io's Origin allow-list and how it reads an
 event, REST's refusals, the sender IDs each platform sends, Telegram's commands, and the chat
 page's Content-Security-Policy."""
+
 from __future__ import annotations
 
 import importlib.util
@@ -18,8 +19,13 @@ from channels import input_policy
 from channels.input_policy import MAX_MESSAGE_CHARS
 from channels.rest import refusal
 from channels.slack import SlackChannel
-from channels.socketio import (DEFAULT_ALLOWED_ORIGINS, MAX_PACKET_BYTES, ORIGINS_ENV,
-                               SocketIOChannel, allowed_origins)
+from channels.socketio import (
+    DEFAULT_ALLOWED_ORIGINS,
+    MAX_PACKET_BYTES,
+    ORIGINS_ENV,
+    SocketIOChannel,
+    allowed_origins,
+)
 from channels.telegram import COMMANDS, TelegramChannel, command_text
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -38,18 +44,21 @@ def test_origins_from_the_environment_are_cleaned():
 
 def test_origins_in_credentials_win_over_the_environment():
     environ = {ORIGINS_ENV: "https://env.example.org"}
-    assert allowed_origins({"cors_allowed_origins": ["https://yaml.example.org/"]},
-                           environ=environ) == ["https://yaml.example.org"]
-    assert allowed_origins({"cors_allowed_origins": "https://a.org, https://b.org"},
-                           environ=environ) == ["https://a.org", "https://b.org"]
+    assert allowed_origins(
+        {"cors_allowed_origins": ["https://yaml.example.org/"]}, environ=environ
+    ) == ["https://yaml.example.org"]
+    assert allowed_origins(
+        {"cors_allowed_origins": "https://a.org, https://b.org"}, environ=environ
+    ) == ["https://a.org", "https://b.org"]
 
 
 def test_an_empty_credentials_list_falls_back():
-    assert allowed_origins({"cors_allowed_origins": []},
-                           environ={ORIGINS_ENV: "https://env.example.org"}) == [
-        "https://env.example.org"]
-    assert allowed_origins({"cors_allowed_origins": [" ", "/"]}, environ={}) == \
-        DEFAULT_ALLOWED_ORIGINS
+    assert allowed_origins(
+        {"cors_allowed_origins": []}, environ={ORIGINS_ENV: "https://env.example.org"}
+    ) == ["https://env.example.org"]
+    assert (
+        allowed_origins({"cors_allowed_origins": [" ", "/"]}, environ={}) == DEFAULT_ALLOWED_ORIGINS
+    )
 
 
 def test_any_origin_only_when_written_out():
@@ -84,17 +93,22 @@ def test_without_persistence_the_socket_is_the_conversation():
 
 @pytest.mark.parametrize("session_id", ["s" * 20_000, "nul\x00id", "", None, ["x"]])
 def test_unstorable_session_ids_are_refused(persistent, session_id):
-    assert persistent._verdict("sid-1", {"message": "hi", "session_id": session_id}).refusal == \
-        "sender"
+    assert (
+        persistent._verdict("sid-1", {"message": "hi", "session_id": session_id}).refusal
+        == "sender"
+    )
 
 
-@pytest.mark.parametrize("data, reason", [
-    ({"message": 42, "session_id": "abc123"}, "not_text"),
-    ({"message": {"text": "hi"}, "session_id": "abc123"}, "not_text"),
-    ({"session_id": "abc123"}, "not_text"),
-    ({"message": "hi", "session_id": "abc123", "metadata": "{not json"}, "metadata"),
-    ({"message": "hi", "session_id": "abc123", "metadata": "[1]"}, "metadata"),
-])
+@pytest.mark.parametrize(
+    "data, reason",
+    [
+        ({"message": 42, "session_id": "abc123"}, "not_text"),
+        ({"message": {"text": "hi"}, "session_id": "abc123"}, "not_text"),
+        ({"session_id": "abc123"}, "not_text"),
+        ({"message": "hi", "session_id": "abc123", "metadata": "{not json"}, "metadata"),
+        ({"message": "hi", "session_id": "abc123", "metadata": "[1]"}, "metadata"),
+    ],
+)
 def test_unreadable_events_get_a_reply(persistent, data, reason):
     verdict = persistent._verdict("sid-1", data)
     assert verdict.refusal == reason and verdict.sender_id == "abc123" and verdict.reply
@@ -108,8 +122,9 @@ def test_an_event_that_is_not_an_object_gets_a_reply(persistence, data):
 
 
 def test_metadata_as_json_text_is_read(persistent):
-    verdict = persistent._verdict("sid", {"message": "hi", "session_id": "abc123",
-                                          "metadata": '{"page": "chat"}'})
+    verdict = persistent._verdict(
+        "sid", {"message": "hi", "session_id": "abc123", "metadata": '{"page": "chat"}'}
+    )
     assert verdict.metadata == {"page": "chat"}
 
 
@@ -140,8 +155,9 @@ def answer(body: Any, parses: bool = True) -> tuple:
     return request, result
 
 
-@pytest.mark.parametrize("body, parses", [(None, False), ([{"sender": "a"}], True),
-                                          ("hello", True), (None, True)])
+@pytest.mark.parametrize(
+    "body, parses", [(None, False), ([{"sender": "a"}], True), ("hello", True), (None, True)]
+)
 def test_rest_refuses_bodies_that_are_not_json_objects(body, parses):
     _, result = answer(body, parses)
     assert result.status == 400
@@ -155,21 +171,25 @@ def test_rest_refuses_unusable_senders_with_a_400(sender):
     assert json.loads(result.body) == input_policy.http_error("sender")
 
 
-@pytest.mark.parametrize("body, reason", [
-    ({"sender": "me", "message": 42}, "not_text"), ({"sender": "me"}, "not_text"),
-    ({"sender": "me", "message": "  "}, "empty"),
-    ({"sender": "me", "message": "hi", "metadata": "{bad"}, "metadata"),
-])
+@pytest.mark.parametrize(
+    "body, reason",
+    [
+        ({"sender": "me", "message": 42}, "not_text"),
+        ({"sender": "me"}, "not_text"),
+        ({"sender": "me", "message": "  "}, "empty"),
+        ({"sender": "me", "message": "hi", "metadata": "{bad"}, "metadata"),
+    ],
+)
 def test_rest_answers_unreadable_messages_as_a_bot_message(body, reason):
     _, result = answer(body)
     assert result.status == 200
-    assert json.loads(result.body) == [{"recipient_id": "me",
-                                        "text": input_policy.REPLIES[reason]}]
+    assert json.loads(result.body) == [{"recipient_id": "me", "text": input_policy.REPLIES[reason]}]
 
 
 def test_rest_hands_the_cleaned_message_to_rasa():
-    request, result = answer({"sender": "me", "message": "cramp\x00" + "x" * 9_000,
-                              "metadata": {"a": 1}})
+    request, result = answer(
+        {"sender": "me", "message": "cramp\x00" + "x" * 9_000, "metadata": {"a": 1}}
+    )
     assert result is None
     verdict = request.ctx.verdict
     assert verdict.sender_id == "me" and verdict.metadata == {"a": 1}
@@ -178,18 +198,27 @@ def test_rest_hands_the_cleaned_message_to_rasa():
 
 # ====================================================================== sender IDs per platform
 def slack_id(user: str, granularity: str) -> str:
-    channel = SlackChannel("xoxb-test", slack_signing_secret="secret",
-                           conversation_granularity=granularity)
+    channel = SlackChannel(
+        "xoxb-test", slack_signing_secret="secret", conversation_granularity=granularity
+    )
     return channel._get_conversation_id(user, "C024BE7LH", "1700000000.000100")
 
 
-@pytest.mark.parametrize("sender", [
-    123456789, 5000012345, -1001234567890,                       # Telegram chat ids
-    slack_id("U024BE7LH", "sender"), slack_id("W012A3CDE", "channel"),
-    slack_id("U024BE7LH", "thread"),                             # Slack conversation ids
-    "+15551234567", "whatsapp:+14155238886", "whatsapp:+447700900123",  # Twilio numbers
-    "3f2a9c1e8b7d4a6f9e0c1b2a3d4e5f60",                          # the chat page's session ids
-])
+@pytest.mark.parametrize(
+    "sender",
+    [
+        123456789,
+        5000012345,
+        -1001234567890,  # Telegram chat ids
+        slack_id("U024BE7LH", "sender"),
+        slack_id("W012A3CDE", "channel"),
+        slack_id("U024BE7LH", "thread"),  # Slack conversation ids
+        "+15551234567",
+        "whatsapp:+14155238886",
+        "whatsapp:+447700900123",  # Twilio numbers
+        "3f2a9c1e8b7d4a6f9e0c1b2a3d4e5f60",  # the chat page's session ids
+    ],
+)
 def test_every_platforms_sender_ids_pass(sender):
     verdict = input_policy.check(sender, "what is a foot cramp")
     assert verdict.accepted and verdict.sender_id == str(sender)
@@ -200,15 +229,22 @@ def test_slack_without_a_user_is_refused():
 
 
 # ====================================================================== Telegram
-@pytest.mark.parametrize("typed, sent", [
-    ("/start", "/greet"), ("/start@CrampHelperBot", "/greet"), ("/START@cramphelperbot", "/greet"),
-    ("/start some-deep-link", "/greet"), ("/help", "/help"), ("/restart", "/start_over"),
-    ("/restart@CrampHelperBot", "/start_over"),
-    ("/unknown@CrampHelperBot please", "/unknown please"),
-    ("@CrampHelperBot what is a foot cramp", "what is a foot cramp"),
-    ("  what is a foot cramp  ", "what is a foot cramp"),
-    ("email me at pat@CrampHelperBotany.org", "email me at pat@CrampHelperBotany.org"),
-])
+@pytest.mark.parametrize(
+    "typed, sent",
+    [
+        ("/start", "/greet"),
+        ("/start@CrampHelperBot", "/greet"),
+        ("/START@cramphelperbot", "/greet"),
+        ("/start some-deep-link", "/greet"),
+        ("/help", "/help"),
+        ("/restart", "/start_over"),
+        ("/restart@CrampHelperBot", "/start_over"),
+        ("/unknown@CrampHelperBot please", "/unknown please"),
+        ("@CrampHelperBot what is a foot cramp", "what is a foot cramp"),
+        ("  what is a foot cramp  ", "what is a foot cramp"),
+        ("email me at pat@CrampHelperBotany.org", "email me at pat@CrampHelperBotany.org"),
+    ],
+)
 def test_telegram_commands_map_to_our_intents(typed, sent):
     assert command_text(typed, BOT) == sent
 
@@ -219,8 +255,9 @@ def test_telegram_restart_is_our_start_over_not_rasas_restart():
     intents = {i if isinstance(i, str) else next(iter(i)) for i in domain["intents"]}
     assert COMMANDS["/restart"] == "/start_over"
     assert {target.lstrip("/") for target in COMMANDS.values()} <= intents
-    assert any(step.get("intent") == "start_over" for rule in rules["rules"]
-               for step in rule["steps"])
+    assert any(
+        step.get("intent") == "start_over" for rule in rules["rules"] for step in rule["steps"]
+    )
 
 
 @pytest.fixture
@@ -229,8 +266,10 @@ def telegram() -> TelegramChannel:
 
 
 def telegram_update(**message: Any) -> Dict[str, Any]:
-    return {"update_id": 1, "message": {"message_id": 2, "chat": {"id": 42, "type": "private"},
-                                        **message}}
+    return {
+        "update_id": 1,
+        "message": {"message_id": 2, "chat": {"id": 42, "type": "private"}, **message},
+    }
 
 
 def test_telegram_reads_text_and_maps_commands(telegram):
@@ -249,8 +288,10 @@ def test_telegram_update_types_we_do_not_handle_have_no_chat(telegram, kind):
 
 
 def test_telegram_button_presses_are_read(telegram):
-    update = {"update_id": 1, "callback_query": {"id": "q", "data": "/ask_causes",
-                                                 "message": {"chat": {"id": 42}}}}
+    update = {
+        "update_id": 1,
+        "callback_query": {"id": "q", "data": "/ask_causes", "message": {"chat": {"id": 42}}},
+    }
     assert telegram.parse_update(update) == ("/ask_causes", 42, "callback_query")
 
 
@@ -288,8 +329,11 @@ def test_csp_allows_only_this_origin_and_rasa():
 def test_csp_has_no_inline_code_or_wildcards():
     policy = serve_web.content_security_policy("https://rasa.example.org:443/some/path")
     assert "unsafe" not in policy and "*" not in policy and "data:" not in policy
-    assert directives(policy)["connect-src"] == ["'self'", "https://rasa.example.org:443",
-                                                 "wss://rasa.example.org:443"]
+    assert directives(policy)["connect-src"] == [
+        "'self'",
+        "https://rasa.example.org:443",
+        "wss://rasa.example.org:443",
+    ]
 
 
 @pytest.mark.parametrize("url", ["127.0.0.1:5005", "ftp://rasa.example.org", "http://", ""])

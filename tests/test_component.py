@@ -1,8 +1,9 @@
 """The Rasa component: trained and persisted like in a real model, then run on messages."""
+
 from __future__ import annotations
 
-import spacy
 import pytest
+import spacy
 from rasa.engine.graph import ExecutionContext
 from rasa.engine.storage.local_model_storage import LocalModelStorage
 from rasa.engine.storage.resource import Resource
@@ -38,7 +39,10 @@ def triage(component: RedFlagTriage, model: SpacyModel, text: str) -> dict:
 def test_lookup_terms_survive_persistence(tmp_path, spacy_model):
     lookup = [{"name": "medication", "elements": ["lasix", "crestor"]}]
     component = trained_and_loaded(tmp_path, lookup)
-    assert triage(component, spacy_model, "since starting crestor my toes cramp")["tier"] == "see_doctor"
+    assert (
+        triage(component, spacy_model, "since starting crestor my toes cramp")["tier"]
+        == "see_doctor"
+    )
 
 
 def test_without_the_lookup_a_brand_name_is_unknown(tmp_path, spacy_model):
@@ -72,11 +76,16 @@ def test_a_model_carries_its_own_terms(tmp_path, spacy_model):
 def test_the_component_agrees_with_the_shared_detector(tmp_path, spacy_model):
     """Training on the project's lookup file gives the production configuration."""
     from rasa.shared.nlu.training_data.loading import load_data
+
     from cramp_nlu.factory import LOOKUP_FILE
 
     component = trained_and_loaded(tmp_path, load_data(str(LOOKUP_FILE)).lookup_tables)
-    for text in ["since starting Crestor my toes cramp", "My calf is RED and swollen",
-                 "no swelling, just the cramp", "chest pain and a cramp in my calf"]:
+    for text in [
+        "since starting Crestor my toes cramp",
+        "My calf is RED and swollen",
+        "no swelling, just the cramp",
+        "chest pain and a cramp in my calf",
+    ]:
         assert triage(component, spacy_model, text) == shared_detector()(text).as_dict()
 
 

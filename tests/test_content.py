@@ -13,6 +13,7 @@ The list of hedged claims below is the article's own caution ("linked to", "may"
 "typically", "can"): each must stay hedged in the topic that states it, and none may be
 strengthened or given invented specifics (docs/content-review.md explains how to review a change).
 """
+
 from __future__ import annotations
 
 import ast
@@ -34,8 +35,9 @@ from cramp_nlu.escalation import wording
 from cramp_nlu.terms import packaged_terms
 
 ROOT = Path(__file__).resolve().parent.parent
-FINGERPRINT = yaml.safe_load((ROOT / "tests" / "data" / "article_fingerprint.yml")
-                             .read_text(encoding="utf-8"))
+FINGERPRINT = yaml.safe_load(
+    (ROOT / "tests" / "data" / "article_fingerprint.yml").read_text(encoding="utf-8")
+)
 RUN = FINGERPRINT["run_length"]
 ARTICLE_RUNS = set(FINGERPRINT["run_hashes"])
 HEADINGS = set(FINGERPRINT["headings"])
@@ -64,12 +66,16 @@ def copied_runs(text: str) -> List[str]:
     """The 8-word runs of `text` that occur in the article, citations excepted."""
     found = []
     # a citation and a {field} break the text: no run reaches across them
-    for segment in FIELD.split(QUOTED.sub(lambda m: " | " if is_citation(m.group(1))
-                                          else m.group(0), text)):
+    for segment in FIELD.split(
+        QUOTED.sub(lambda m: " | " if is_citation(m.group(1)) else m.group(0), text)
+    ):
         for part in segment.split(" | "):
             tokens = words(part)
-            found += [" ".join(tokens[i:i + RUN]) for i in range(len(tokens) - RUN + 1)
-                      if run_hash(tokens[i:i + RUN]) in ARTICLE_RUNS]
+            found += [
+                " ".join(tokens[i : i + RUN])
+                for i in range(len(tokens) - RUN + 1)
+                if run_hash(tokens[i : i + RUN]) in ARTICLE_RUNS
+            ]
     return found
 
 
@@ -81,6 +87,7 @@ def sentence_of(text: str, run: str) -> str:
 
 
 # ---------------------------------------------------------------- every user-facing text
+
 
 def _yaml(path: Path):
     return yaml.safe_load(path.read_text(encoding="utf-8"))
@@ -134,12 +141,14 @@ def cramp_check_texts() -> Iterator[Tuple[str, str]]:
 
 def channel_texts() -> Iterator[Tuple[str, str]]:
     for path in sorted((ROOT / "channels" / "data").glob("*.yml")):
+
         def walk(value, where):
             if isinstance(value, dict):
                 for key, item in value.items():
                     yield from walk(item, f"{where} {key}")
             elif isinstance(value, str):
                 yield where, value
+
         yield from walk(_yaml(path), f"channels/data/{path.name}")
 
 
@@ -162,8 +171,9 @@ class _PageText(html.parser.HTMLParser):
 
 def page_content() -> Dict:
     """What scripts/build_web.sh writes into web/dist/content.json."""
-    spec = importlib.util.spec_from_file_location("build_web_content",
-                                                  ROOT / "scripts" / "build_web_content.py")
+    spec = importlib.util.spec_from_file_location(
+        "build_web_content", ROOT / "scripts" / "build_web_content.py"
+    )
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module.page_content()
@@ -177,8 +187,14 @@ def widget_texts() -> Iterator[Tuple[str, str]]:
         if len(text.split()) >= 2:
             yield "web/src/chat.js", text
     page = _PageText()
-    page.feed(re.sub(r"<!--.*?-->", "", (ROOT / "web" / "src" / "index.html")
-                     .read_text(encoding="utf-8"), flags=re.S))
+    page.feed(
+        re.sub(
+            r"<!--.*?-->",
+            "",
+            (ROOT / "web" / "src" / "index.html").read_text(encoding="utf-8"),
+            flags=re.S,
+        )
+    )
     for text in page.texts:
         yield "web/src/index.html", text
 
@@ -193,6 +209,7 @@ def page_content_texts() -> Iterator[Tuple[str, str]]:
 def assembled_texts() -> Iterator[Tuple[str, str]]:
     """The messages the actions put together from the texts above."""
     from rasa_sdk.executor import CollectingDispatcher
+
     for topic in KB.topics.values():
         dispatcher = CollectingDispatcher()
         names = [m.name for m in topic.medicines] + ["metformin"] if topic.medicines else []
@@ -208,13 +225,20 @@ def assembled_texts() -> Iterator[Tuple[str, str]]:
         yield f"escalation {tier}", wording().message(tier, [])["text"]
         yield f"reminder {tier}", wording().reminder_text(tier)
     from channels.safety_net import TROUBLE_TEXT
+
     yield "safety net", TROUBLE_TEXT
 
 
 SOURCES = {
-    "knowledge": knowledge_texts, "phrases": phrase_texts, "domain": domain_texts,
-    "terms": terms_texts, "cramp check": cramp_check_texts, "channels": channel_texts,
-    "widget": widget_texts, "page content": page_content_texts, "assembled": assembled_texts,
+    "knowledge": knowledge_texts,
+    "phrases": phrase_texts,
+    "domain": domain_texts,
+    "terms": terms_texts,
+    "cramp check": cramp_check_texts,
+    "channels": channel_texts,
+    "widget": widget_texts,
+    "page content": page_content_texts,
+    "assembled": assembled_texts,
 }
 
 
@@ -222,10 +246,12 @@ SOURCES = {
 def test_no_text_copies_eight_words_of_the_article(source):
     texts = list(SOURCES[source]())
     assert texts, f"no texts found for {source}"
-    copied = [(where, sentence_of(text, run), run)
-              for where, text in texts for run in copied_runs(text)]
+    copied = [
+        (where, sentence_of(text, run), run) for where, text in texts for run in copied_runs(text)
+    ]
     assert not copied, "sentences sharing 8+ consecutive words with the article:\n" + "\n".join(
-        f"  {where}: {sentence!r}  (shares {run!r})" for where, sentence, run in copied)
+        f"  {where}: {sentence!r}  (shares {run!r})" for where, sentence, run in copied
+    )
 
 
 def test_the_copying_check_can_fail_and_excepts_quoted_headings():
@@ -243,96 +269,246 @@ def test_the_copying_check_can_fail_and_excepts_quoted_headings():
 #: of these must be in the topic's texts; `never`: wording that would drop or strengthen the hedge
 #: or add a specific the article does not give.
 HEDGED_CLAIMS: List[Dict] = [
-    {"topic": "definition", "claim": "a typically brief episode of pain",
-     "keep": ["typically short-lived"], "never": ["sharp", "always short"]},
-    {"topic": "definition", "claim": "often caused by involuntary spasms",
-     "keep": ["often caused"], "never": []},
-    {"topic": "definition", "claim": "can impact a person's mobility and overall comfort",
-     "keep": ["can affect"], "never": ["hard to walk for a while"]},
-    {"topic": "cause_dehydration", "claim": "hydration reduces, often due to intense exertion",
-     "keep": ["often after"], "never": ["usually after"]},
-    {"topic": "cause_dehydration", "claim": "the muscles might not receive the water they need",
-     "keep": ["might not get"], "never": ["do not get"]},
-    {"topic": "cause_dehydration", "claim": "intense activities can often trigger a foot cramp",
-     "keep": ["can often"], "never": ["typical triggers"]},
-    {"topic": "cause_dehydration", "claim": "fluid loss may lead to dehydration",
-     "keep": ["may lead"], "never": []},
-    {"topic": "cause_medication", "claim": "over 100 medications potentially implicated",
-     "keep": ["may be involved"], "never": []},
-    {"topic": "cause_medication", "claim": "certain statins have been linked to muscle effects",
-     "keep": ["linked to"], "never": ["statins have muscle", "which have muscle side effects"]},
-    {"topic": "cause_medication", "claim": "raloxifene can induce cramps in some individuals",
-     "keep": ["in some people"], "never": []},
-    {"topic": "cause_medication",
-     "claim": "clonazepam and citalopram have been reported to cause cramps in some instances",
-     "keep": ["reported to cause"], "never": []},
-    {"topic": "cause_medication", "claim": "side effects may not affect all individuals",
-     "keep": ["may not affect"], "never": []},
-    {"topic": "cause_vascular", "claim": "individuals with PVD may notice cramps that come back",
-     "keep": ["may get"], "never": []},
-    {"topic": "cause_vascular", "claim": "pain at rest may suggest severely reduced circulation",
-     "keep": ["may mean"], "never": []},
-    {"topic": "cause_vascular", "claim": "a primary care doctor may refer to a specialist",
-     "keep": ["may send", "may refer"], "never": []},
-    {"topic": "cause_vascular", "claim": "quickly schedule a medical appointment",
-     "keep": ["appointment quickly"], "never": []},
-    {"topic": "cause_nerve", "claim": "radiculopathy can cause cramping",
-     "keep": ["may bring on"], "never": []},
-    {"topic": "cause_pregnancy", "claim": "weight gain can lead to nerve impingement",
-     "keep": ["can press"], "never": []},
-    {"topic": "cause_pregnancy", "claim": "mild cramping does not typically put the baby at risk",
-     "keep": ["do not usually"], "never": ["never", "no risk"]},
-    {"topic": "cause_night", "claim": "people in demanding jobs may notice more night cramps",
-     "keep": ["may notice"], "never": []},
-    {"topic": "cause_night", "claim": "dehydration can intensify nocturnal cramps",
-     "keep": ["can make"], "never": []},
-    {"topic": "treat_dehydration", "claim": "hydration is key to preventing foot cramps",
-     "keep": ["key to preventing"], "never": ["the main way", "the only way"]},
-    {"topic": "treat_dehydration", "claim": "electrolyte drinks can be beneficial",
-     "keep": ["can help"], "never": []},
-    {"topic": "treat_footwear", "claim": "ill-fitting shoes can contribute to foot cramps",
-     "keep": ["can add to"], "never": []},
-    {"topic": "treat_footwear", "claim": "supportive shoes can reduce the occurrence of cramps",
-     "keep": ["can make them less frequent"], "never": ["prevent cramps"]},
-    {"topic": "treat_footwear", "claim": "compression stockings help with leg swelling (consider)",
-     "keep": ["can help with leg swelling"], "never": []},
-    {"topic": "treat_electrolytes", "claim": "a balanced diet can help prevent imbalances",
-     "keep": ["can help keep"], "never": []},
-    {"topic": "treat_medication", "claim": "they may recommend dose changes or alternatives",
-     "keep": ["may adjust"], "never": ["will adjust"]},
-    {"topic": "treat_medication", "claim": "gabapentin may help, as a provider's option",
-     "keep": ["may ease cramping"], "never": ["take gabapentin", "try gabapentin"]},
-    {"topic": "treat_vascular", "claim": "PVD cramps can be alleviated by gentle physical therapy",
-     "keep": ["can ease"], "never": []},
-    {"topic": "treat_vascular", "claim": "severe cases may require surgery, angioplasty",
-     "keep": ["may need", "may be needed"], "never": []},
-    {"topic": "treat_pregnancy", "claim": "pregnancy cramping can be alleviated by gentle exercise",
-     "keep": ["can ease"], "never": []},
-    {"topic": "treat_night", "claim": "night cramps can often be reduced with light exercise",
-     "keep": ["can often"], "never": ["will stop"]},
-    {"topic": "treat_night", "claim": "a brief walk or cycling session (no duration given)",
-     "keep": ["cycling"], "never": ["a few minutes of cycling", "minutes of cycling"]},
-    {"topic": "magnesium", "claim": "supplements haven't been found significantly effective",
-     "keep": ["did not find them significantly effective"], "never": ["do not work", "useless"]},
-    {"topic": "see_doctor", "claim": "frequent, severe, persistent cramps: see one immediately",
-     "keep": ["straight away"], "never": ["promptly"]},
+    {
+        "topic": "definition",
+        "claim": "a typically brief episode of pain",
+        "keep": ["typically short-lived"],
+        "never": ["sharp", "always short"],
+    },
+    {
+        "topic": "definition",
+        "claim": "often caused by involuntary spasms",
+        "keep": ["often caused"],
+        "never": [],
+    },
+    {
+        "topic": "definition",
+        "claim": "can impact a person's mobility and overall comfort",
+        "keep": ["can affect"],
+        "never": ["hard to walk for a while"],
+    },
+    {
+        "topic": "cause_dehydration",
+        "claim": "hydration reduces, often due to intense exertion",
+        "keep": ["often after"],
+        "never": ["usually after"],
+    },
+    {
+        "topic": "cause_dehydration",
+        "claim": "the muscles might not receive the water they need",
+        "keep": ["might not get"],
+        "never": ["do not get"],
+    },
+    {
+        "topic": "cause_dehydration",
+        "claim": "intense activities can often trigger a foot cramp",
+        "keep": ["can often"],
+        "never": ["typical triggers"],
+    },
+    {
+        "topic": "cause_dehydration",
+        "claim": "fluid loss may lead to dehydration",
+        "keep": ["may lead"],
+        "never": [],
+    },
+    {
+        "topic": "cause_medication",
+        "claim": "over 100 medications potentially implicated",
+        "keep": ["may be involved"],
+        "never": [],
+    },
+    {
+        "topic": "cause_medication",
+        "claim": "certain statins have been linked to muscle effects",
+        "keep": ["linked to"],
+        "never": ["statins have muscle", "which have muscle side effects"],
+    },
+    {
+        "topic": "cause_medication",
+        "claim": "raloxifene can induce cramps in some individuals",
+        "keep": ["in some people"],
+        "never": [],
+    },
+    {
+        "topic": "cause_medication",
+        "claim": "clonazepam and citalopram have been reported to cause cramps in some instances",
+        "keep": ["reported to cause"],
+        "never": [],
+    },
+    {
+        "topic": "cause_medication",
+        "claim": "side effects may not affect all individuals",
+        "keep": ["may not affect"],
+        "never": [],
+    },
+    {
+        "topic": "cause_vascular",
+        "claim": "individuals with PVD may notice cramps that come back",
+        "keep": ["may get"],
+        "never": [],
+    },
+    {
+        "topic": "cause_vascular",
+        "claim": "pain at rest may suggest severely reduced circulation",
+        "keep": ["may mean"],
+        "never": [],
+    },
+    {
+        "topic": "cause_vascular",
+        "claim": "a primary care doctor may refer to a specialist",
+        "keep": ["may send", "may refer"],
+        "never": [],
+    },
+    {
+        "topic": "cause_vascular",
+        "claim": "quickly schedule a medical appointment",
+        "keep": ["appointment quickly"],
+        "never": [],
+    },
+    {
+        "topic": "cause_nerve",
+        "claim": "radiculopathy can cause cramping",
+        "keep": ["may bring on"],
+        "never": [],
+    },
+    {
+        "topic": "cause_pregnancy",
+        "claim": "weight gain can lead to nerve impingement",
+        "keep": ["can press"],
+        "never": [],
+    },
+    {
+        "topic": "cause_pregnancy",
+        "claim": "mild cramping does not typically put the baby at risk",
+        "keep": ["do not usually"],
+        "never": ["never", "no risk"],
+    },
+    {
+        "topic": "cause_night",
+        "claim": "people in demanding jobs may notice more night cramps",
+        "keep": ["may notice"],
+        "never": [],
+    },
+    {
+        "topic": "cause_night",
+        "claim": "dehydration can intensify nocturnal cramps",
+        "keep": ["can make"],
+        "never": [],
+    },
+    {
+        "topic": "treat_dehydration",
+        "claim": "hydration is key to preventing foot cramps",
+        "keep": ["key to preventing"],
+        "never": ["the main way", "the only way"],
+    },
+    {
+        "topic": "treat_dehydration",
+        "claim": "electrolyte drinks can be beneficial",
+        "keep": ["can help"],
+        "never": [],
+    },
+    {
+        "topic": "treat_footwear",
+        "claim": "ill-fitting shoes can contribute to foot cramps",
+        "keep": ["can add to"],
+        "never": [],
+    },
+    {
+        "topic": "treat_footwear",
+        "claim": "supportive shoes can reduce the occurrence of cramps",
+        "keep": ["can make them less frequent"],
+        "never": ["prevent cramps"],
+    },
+    {
+        "topic": "treat_footwear",
+        "claim": "compression stockings help with leg swelling (consider)",
+        "keep": ["can help with leg swelling"],
+        "never": [],
+    },
+    {
+        "topic": "treat_electrolytes",
+        "claim": "a balanced diet can help prevent imbalances",
+        "keep": ["can help keep"],
+        "never": [],
+    },
+    {
+        "topic": "treat_medication",
+        "claim": "they may recommend dose changes or alternatives",
+        "keep": ["may adjust"],
+        "never": ["will adjust"],
+    },
+    {
+        "topic": "treat_medication",
+        "claim": "gabapentin may help, as a provider's option",
+        "keep": ["may ease cramping"],
+        "never": ["take gabapentin", "try gabapentin"],
+    },
+    {
+        "topic": "treat_vascular",
+        "claim": "PVD cramps can be alleviated by gentle physical therapy",
+        "keep": ["can ease"],
+        "never": [],
+    },
+    {
+        "topic": "treat_vascular",
+        "claim": "severe cases may require surgery, angioplasty",
+        "keep": ["may need", "may be needed"],
+        "never": [],
+    },
+    {
+        "topic": "treat_pregnancy",
+        "claim": "pregnancy cramping can be alleviated by gentle exercise",
+        "keep": ["can ease"],
+        "never": [],
+    },
+    {
+        "topic": "treat_night",
+        "claim": "night cramps can often be reduced with light exercise",
+        "keep": ["can often"],
+        "never": ["will stop"],
+    },
+    {
+        "topic": "treat_night",
+        "claim": "a brief walk or cycling session (no duration given)",
+        "keep": ["cycling"],
+        "never": ["a few minutes of cycling", "minutes of cycling"],
+    },
+    {
+        "topic": "magnesium",
+        "claim": "supplements haven't been found significantly effective",
+        "keep": ["did not find them significantly effective"],
+        "never": ["do not work", "useless"],
+    },
+    {
+        "topic": "see_doctor",
+        "claim": "frequent, severe, persistent cramps: see one immediately",
+        "keep": ["straight away"],
+        "never": ["promptly"],
+    },
 ]
 
 
 def topic_texts(topic_id: str) -> str:
     topic = KB[topic_id]
-    parts = [topic.answer, *topic.details, topic.advice, topic.tell_more,
-             *(m.use for m in topic.medicines)]
+    parts = [
+        topic.answer,
+        *topic.details,
+        topic.advice,
+        topic.tell_more,
+        *(m.use for m in topic.medicines),
+    ]
     return " ".join(" ".join(parts).split())
 
 
-@pytest.mark.parametrize("claim", HEDGED_CLAIMS,
-                         ids=[f"{c['topic']}:{c['claim'][:40]}" for c in HEDGED_CLAIMS])
+@pytest.mark.parametrize(
+    "claim", HEDGED_CLAIMS, ids=[f"{c['topic']}:{c['claim'][:40]}" for c in HEDGED_CLAIMS]
+)
 def test_hedged_claims_stay_hedged(claim):
     text = topic_texts(claim["topic"])
     assert any(hedge in text for hedge in claim["keep"]), (
         f"{claim['topic']} lost the article's hedge on: {claim['claim']} (expected one of "
-        f"{claim['keep']})")
+        f"{claim['keep']})"
+    )
     strengthened = [word for word in claim["never"] if word in text]
     assert not strengthened, f"{claim['topic']} strengthens {claim['claim']!r}: {strengthened}"
 
@@ -340,11 +516,19 @@ def test_hedged_claims_stay_hedged(claim):
 def test_hedge_list_covers_the_topics_that_hedge():
     assert len(HEDGED_CLAIMS) >= 30
     assert {c["topic"] for c in HEDGED_CLAIMS} >= {
-        "cause_dehydration", "cause_medication", "cause_vascular", "treat_dehydration",
-        "treat_medication", "treat_night", "magnesium", "see_doctor"}
+        "cause_dehydration",
+        "cause_medication",
+        "cause_vascular",
+        "treat_dehydration",
+        "treat_medication",
+        "treat_night",
+        "magnesium",
+        "see_doctor",
+    }
 
 
 # ---------------------------------------------------------------- the source, named
+
 
 def test_greeting_and_about_replies_name_the_source():
     responses = _yaml(ROOT / "domain.yml")["responses"]
@@ -368,10 +552,16 @@ def test_the_page_shows_the_source_and_the_greeting_from_data():
 
 # ---------------------------------------------------------------- wording lives in data
 
+
 def test_the_widget_has_no_words_of_its_own_for_tiers_or_greeting():
     script = (ROOT / "web" / "src" / "chat.js").read_text(encoding="utf-8")
-    for own in ("Urgent: get medical help today", "Worth getting checked", '"Emergency"',
-                "Hello! Ask me", "why do my feet cramp at night"):
+    for own in (
+        "Urgent: get medical help today",
+        "Worth getting checked",
+        '"Emergency"',
+        "Hello! Ask me",
+        "why do my feet cramp at night",
+    ):
         assert own not in script, own
     page = (ROOT / "web" / "src" / "index.html").read_text(encoding="utf-8")
     assert "911" not in page and "podiatrist" not in page
@@ -380,12 +570,26 @@ def test_the_widget_has_no_words_of_its_own_for_tiers_or_greeting():
 
 
 #: sentences that used to live in code and must not come back
-FORMER_CODE_WORDING = ["more than 100", "That is all the article says", "didn't catch that",
-                       "Nothing you told me", "what your answers point to", "911",
-                       "having trouble", "calls for a doctor", "general prevention"]
-CODE_FILES = ["actions/answers.py", "actions/knowledge.py", "actions/topics.py",
-              "actions/cramp_check.py", "actions/cramp_check_rules.py", "channels/safety_net.py",
-              "web/src/chat.js"]
+FORMER_CODE_WORDING = [
+    "more than 100",
+    "That is all the article says",
+    "didn't catch that",
+    "Nothing you told me",
+    "what your answers point to",
+    "911",
+    "having trouble",
+    "calls for a doctor",
+    "general prevention",
+]
+CODE_FILES = [
+    "actions/answers.py",
+    "actions/knowledge.py",
+    "actions/topics.py",
+    "actions/cramp_check.py",
+    "actions/cramp_check_rules.py",
+    "channels/safety_net.py",
+    "web/src/chat.js",
+]
 
 
 @pytest.mark.parametrize("path", CODE_FILES)
@@ -394,21 +598,31 @@ def test_code_only_assembles(path):
     code = source
     if path.endswith(".py"):
         tree = ast.parse(source)
-        docstrings = {id(node.body[0].value) for node in ast.walk(tree)
-                      if isinstance(node, (ast.Module, ast.FunctionDef, ast.AsyncFunctionDef,
-                                           ast.ClassDef))
-                      and node.body and isinstance(node.body[0], ast.Expr)
-                      and isinstance(node.body[0].value, ast.Constant)}
+        docstrings = {
+            id(node.body[0].value)
+            for node in ast.walk(tree)
+            if isinstance(node, (ast.Module, ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))
+            and node.body
+            and isinstance(node.body[0], ast.Expr)
+            and isinstance(node.body[0].value, ast.Constant)
+        }
         # string constants outside docstrings and comments
-        code = "\n".join(node.value for node in ast.walk(tree)
-                         if isinstance(node, ast.Constant) and isinstance(node.value, str)
-                         and id(node) not in docstrings)
+        code = "\n".join(
+            node.value
+            for node in ast.walk(tree)
+            if isinstance(node, ast.Constant)
+            and isinstance(node.value, str)
+            and id(node) not in docstrings
+        )
         for call in ast.walk(tree):
             if isinstance(call, ast.Call) and getattr(call.func, "attr", "") == "utter_message":
                 for keyword in call.keywords:
                     if keyword.arg == "text":
-                        literal = [v.value for v in ast.walk(keyword.value)
-                                   if isinstance(v, ast.Constant) and isinstance(v.value, str)]
+                        literal = [
+                            v.value
+                            for v in ast.walk(keyword.value)
+                            if isinstance(v, ast.Constant) and isinstance(v.value, str)
+                        ]
                         assert all(len(t.split()) < 3 for t in literal), (path, literal)
     for wording_ in FORMER_CODE_WORDING:
         assert wording_ not in code, (path, wording_)

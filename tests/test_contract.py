@@ -4,6 +4,7 @@ After each user message the tracker holds `topic` (the knowledge topic answered,
 `urgency` (the tier of that message). These tests talk to the session's shared servers
 (tests/conftest.py) as the evaluation does.
 """
+
 from __future__ import annotations
 
 import uuid
@@ -33,19 +34,27 @@ def first_turn(servers: Servers, text: str) -> Dict:
 
 @pytest.fixture(scope="module")
 def results(servers) -> List[Dict]:
-    return [{**case, "allowed": case.get("urgency", ["none"]), **first_turn(servers, case["text"])}
-            for case in CASES]
+    return [
+        {**case, "allowed": case.get("urgency", ["none"]), **first_turn(servers, case["text"])}
+        for case in CASES
+    ]
 
 
 def test_no_under_triage(results):
-    under = [(r["text"], r["urgency"], r["allowed"]) for r in results
-             if tier_rank(r["urgency"]) < min(tier_rank(t) for t in r["allowed"])]
+    under = [
+        (r["text"], r["urgency"], r["allowed"])
+        for r in results
+        if tier_rank(r["urgency"]) < min(tier_rank(t) for t in r["allowed"])
+    ]
     assert not under
 
 
 def test_topic_accuracy_at_least_ninety_percent(results):
-    wrong = [(r["text"], r["topic"], r["topics"]) for r in results
-             if r["topic"] not in (r["topics"] or [None])]
+    wrong = [
+        (r["text"], r["topic"], r["topics"])
+        for r in results
+        if r["topic"] not in (r["topics"] or [None])
+    ]
     assert len(wrong) / len(results) <= 0.10, wrong
 
 
@@ -56,7 +65,9 @@ def test_false_alarms_at_most_ten_percent(results):
 
 
 def test_escalation_comes_first_and_names_the_number(servers):
-    replies = servers.say(fresh(), "my chest hurts and I can't breathe, anyway is magnesium any good")
+    replies = servers.say(
+        fresh(), "my chest hurts and I can't breathe, anyway is magnesium any good"
+    )
     assert "911" in replies[0]["text"] and "112" in replies[0]["text"]
     assert len(replies) >= 2  # the question is still answered, after the escalation
 
@@ -97,6 +108,7 @@ def test_restart_clears_the_conversation(servers):
     replies = servers.say(sender, "let's start over")
     assert "restarted" in replies[0]["text"].lower()
     tracker = servers.tracker(sender)  # events after the last restart only
-    assert not any(e["event"] == "user" and "causes" in e.get("text", "")
-                   for e in tracker["events"])
+    assert not any(
+        e["event"] == "user" and "causes" in e.get("text", "") for e in tracker["events"]
+    )
     assert tracker["slots"]["topic"] is None

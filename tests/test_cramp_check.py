@@ -1,4 +1,5 @@
 """The cramp-check form actions, run in-process with real trackers and dispatchers."""
+
 from __future__ import annotations
 
 import asyncio
@@ -23,28 +24,60 @@ from cramp_nlu.escalation import wording
 
 KB = knowledge()
 
-CHECK_SLOTS = ["check_timing", "check_frequency", "check_duration", "check_pregnant",
-               "check_medicines", "check_conditions", "check_footwear", "check_fluids",
-               "check_red_flags"]
+CHECK_SLOTS = [
+    "check_timing",
+    "check_frequency",
+    "check_duration",
+    "check_pregnant",
+    "check_medicines",
+    "check_conditions",
+    "check_footwear",
+    "check_fluids",
+    "check_red_flags",
+]
 
 
-def form_tracker(text: str, intent: Optional[str], requested: Optional[str],
-                 filled: Dict[str, Any] = None, candidate: Any = None, events: List[Dict] = (),
-                 triage: Optional[Dict] = None, entities: List[Dict] = (),
-                 confidence: float = 0.95) -> Tracker:
+def form_tracker(
+    text: str,
+    intent: Optional[str],
+    requested: Optional[str],
+    filled: Dict[str, Any] = None,
+    candidate: Any = None,
+    events: List[Dict] = (),
+    triage: Optional[Dict] = None,
+    entities: List[Dict] = (),
+    confidence: float = 0.95,
+) -> Tracker:
     """A tracker as the form's validation action receives it during the check."""
-    slots = {**DEFAULT_SLOTS, **{s: None for s in CHECK_SLOTS}, "check_retry": None,
-             "check_stopped": None,
-             "likely_causes": None, "requested_slot": requested, **(filled or {})}
+    slots = {
+        **DEFAULT_SLOTS,
+        **{s: None for s in CHECK_SLOTS},
+        "check_retry": None,
+        "check_stopped": None,
+        "likely_causes": None,
+        "requested_slot": requested,
+        **(filled or {}),
+    }
     history = list(events) + [user_event(text, intent)]
     if requested and candidate is not None:
         slots[requested] = candidate
         history.append(slot_event(requested, candidate))
-    latest = {"text": text, "intent": {"name": intent, "confidence": confidence},
-              "entities": list(entities),
-              "triage": triage or {"tier": "none", "reasons": [], "findings": []}}
-    return Tracker("u1", slots, latest, history, False, None,
-                   {"name": "cramp_check_form"} if requested else {}, "action_listen")
+    latest = {
+        "text": text,
+        "intent": {"name": intent, "confidence": confidence},
+        "entities": list(entities),
+        "triage": triage or {"tier": "none", "reasons": [], "findings": []},
+    }
+    return Tracker(
+        "u1",
+        slots,
+        latest,
+        history,
+        False,
+        None,
+        {"name": "cramp_check_form"} if requested else {},
+        "action_listen",
+    )
 
 
 def run(action, tracker, domain):
@@ -54,8 +87,13 @@ def run(action, tracker, domain):
 
 
 def test_free_text_answer_is_read(domain):
-    tracker = form_tracker("mostly when I'm in bed at night", "ask_cause_night", "check_timing",
-                           candidate="mostly when I'm in bed at night", confidence=0.5)
+    tracker = form_tracker(
+        "mostly when I'm in bed at night",
+        "ask_cause_night",
+        "check_timing",
+        candidate="mostly when I'm in bed at night",
+        confidence=0.5,
+    )
     slots, _ = run(ValidateCrampCheckForm(), tracker, domain)
     assert slots["check_timing"] == "night"
     assert slots["urgency"] == "none"
@@ -72,15 +110,27 @@ def test_side_question_is_answered_and_the_question_asked_again(domain):
 
 
 def test_an_unclear_answer_is_asked_once_more_then_noted_as_not_sure(domain):
-    tracker = form_tracker("purple elephants", "out_of_scope", "check_duration",
-                           candidate="purple elephants", confidence=0.4)
+    tracker = form_tracker(
+        "purple elephants",
+        "out_of_scope",
+        "check_duration",
+        candidate="purple elephants",
+        confidence=0.4,
+    )
     slots, messages = run(ValidateCrampCheckForm(), tracker, domain)
     assert slots["check_duration"] is None and slots["check_retry"] == "check_duration"
     assert messages[0]["text"] == phrases().text(
-        "cramp_check.unclear_answer", example=cramp_check().question("check_duration").example)
+        "cramp_check.unclear_answer", example=cramp_check().question("check_duration").example
+    )
     assert "for example" in messages[0]["text"]
-    tracker = form_tracker("bananas", "out_of_scope", "check_duration", candidate="bananas",
-                           filled={"check_retry": "check_duration"}, confidence=0.4)
+    tracker = form_tracker(
+        "bananas",
+        "out_of_scope",
+        "check_duration",
+        candidate="bananas",
+        filled={"check_retry": "check_duration"},
+        confidence=0.4,
+    )
     slots, _ = run(ValidateCrampCheckForm(), tracker, domain)
     assert slots["check_duration"] == "not_sure" and slots["check_retry"] is None
 
@@ -88,8 +138,14 @@ def test_an_unclear_answer_is_asked_once_more_then_noted_as_not_sure(domain):
 def test_an_emergency_answer_escalates_and_ends_the_check(domain):
     text = "my foot has gone cold and blue"
     triage = {"tier": "emergency", "reasons": ["cold_limb"], "findings": []}
-    tracker = form_tracker(text, "report_symptoms", "check_duration", candidate=text,
-                           filled={"check_timing": "night"}, triage=triage)
+    tracker = form_tracker(
+        text,
+        "report_symptoms",
+        "check_duration",
+        candidate=text,
+        filled={"check_timing": "night"},
+        triage=triage,
+    )
     slots, messages = run(ValidateCrampCheckForm(), tracker, domain)
     assert "911" in messages[0]["text"]
     assert slots["urgency"] == "emergency"
@@ -97,8 +153,9 @@ def test_an_emergency_answer_escalates_and_ends_the_check(domain):
 
 
 def test_stop_ends_the_form_and_marks_it_stopped(domain):
-    tracker = form_tracker("stop", "stop_form", "check_duration", candidate="stop",
-                           filled={"check_timing": "night"})
+    tracker = form_tracker(
+        "stop", "stop_form", "check_duration", candidate="stop", filled={"check_timing": "night"}
+    )
     slots, messages = run(ValidateCrampCheckForm(), tracker, domain)
     assert slots["check_stopped"] is True and slots["requested_slot"] is None
     assert slots["check_duration"] is None  # asked again on resuming
@@ -112,8 +169,9 @@ def test_an_answer_that_looks_like_stop_or_restart_is_still_an_answer(domain):
 
 
 def test_summary_after_a_stop_says_paused_and_keeps_the_answers(domain):
-    tracker = form_tracker("stop", "stop_form", None,
-                           filled={"check_timing": "night", "check_stopped": True})
+    tracker = form_tracker(
+        "stop", "stop_form", None, filled={"check_timing": "night", "check_stopped": True}
+    )
     slots, messages = run(ActionCrampCheckSummary(), tracker, domain)
     assert messages[0]["response"] == "utter_cramp_check_stopped"
     assert slots == {"check_stopped": None}
@@ -122,19 +180,33 @@ def test_summary_after_a_stop_says_paused_and_keeps_the_answers(domain):
 def test_start_prefills_what_was_said_earlier(domain):
     earlier = user_event("I'm 30 weeks pregnant and take lasix", "ask_cause_pregnancy")
     earlier["parse_data"]["entities"] = [
-        {"entity": "condition", "value": "pregnancy"}, {"entity": "medication", "value": "furosemide"}]
+        {"entity": "condition", "value": "pregnancy"},
+        {"entity": "medication", "value": "furosemide"},
+    ]
     assert known_answers([earlier]) == {"check_pregnant": "yes", "check_medicines": ["furosemide"]}
-    tracker = form_tracker("help me figure out my cramps", "start_cramp_check", None,
-                           events=[earlier])
+    tracker = form_tracker(
+        "help me figure out my cramps", "start_cramp_check", None, events=[earlier]
+    )
     slots, messages = run(ActionStartCrampCheck(), tracker, domain)
     assert slots["check_pregnant"] == "yes"
-    assert [m["response"] for m in messages] == ["utter_cramp_check_intro", "utter_cramp_check_known"]
+    assert [m["response"] for m in messages] == [
+        "utter_cramp_check_intro",
+        "utter_cramp_check_known",
+    ]
 
 
 def test_summary_ranks_causes_and_sets_the_contract_slots(domain):
-    answers = {"check_timing": "night", "check_frequency": "most_days", "check_duration": "minutes",
-               "check_pregnant": "no", "check_medicines": ["statin"], "check_conditions": ["none"],
-               "check_footwear": ["neither"], "check_fluids": ["neither"], "check_red_flags": ["none"]}
+    answers = {
+        "check_timing": "night",
+        "check_frequency": "most_days",
+        "check_duration": "minutes",
+        "check_pregnant": "no",
+        "check_medicines": ["statin"],
+        "check_conditions": ["none"],
+        "check_footwear": ["neither"],
+        "check_fluids": ["neither"],
+        "check_red_flags": ["none"],
+    }
     tracker = form_tracker("none", "deny", None, filled=answers)
     slots, messages = run(ActionCrampCheckSummary(), tracker, domain)
     assert slots["likely_causes"] == ["cause_medication", "cause_night"]
@@ -147,8 +219,9 @@ def test_summary_ranks_causes_and_sets_the_contract_slots(domain):
 
 def test_summary_keeps_an_earlier_higher_tier(domain):
     answers = {s: "not_asked" for s in CHECK_SLOTS}
-    tracker = form_tracker("ok", "affirm", None, filled=answers,
-                           events=[slot_event("urgency", "emergency")])
+    tracker = form_tracker(
+        "ok", "affirm", None, filled=answers, events=[slot_event("urgency", "emergency")]
+    )
     slots, messages = run(ActionCrampCheckSummary(), tracker, domain)
     assert slots["urgency"] == "emergency"
     assert "911" in messages[0]["text"]
@@ -159,15 +232,20 @@ def test_an_emergency_answer_is_not_followed_by_a_summary(domain):
     no causes or self-care follow it."""
     answers = {s: "not_asked" for s in CHECK_SLOTS}
     answers["check_timing"] = "night"
-    tracker = form_tracker("my foot has gone cold and blue", "report_symptoms", None,
-                           filled={**answers, "urgency": "emergency"},
-                           events=[slot_event("urgency", "emergency")])
+    tracker = form_tracker(
+        "my foot has gone cold and blue",
+        "report_symptoms",
+        None,
+        filled={**answers, "urgency": "emergency"},
+        events=[slot_event("urgency", "emergency")],
+    )
     slots, messages = run(ActionCrampCheckSummary(), tracker, domain)
     assert messages == []
     assert slots["urgency"] == "emergency" and slots["likely_causes"] == ["cause_night"]
 
 
 # ---------------------------------------------------------------- the summary's text
+
 
 def cause_lines(text):
     return [line for line in text.split("\n") if line[:1].isdigit()]
@@ -196,28 +274,46 @@ def test_the_footwear_line_carries_advice():
 def test_short_walk_pattern_puts_the_appointment_first():
     text = summary_text(["cause_vascular"], "see_doctor", ["w"])
     lines = text.split("\n")
-    assert lines[0] == phrases().text("cramp_check.summary.action",
-                                      action=wording().actions["see_doctor"])
+    assert lines[0] == phrases().text(
+        "cramp_check.summary.action", action=wording().actions["see_doctor"]
+    )
     (line,) = cause_lines(text)
     assert line.index("appointment quickly") < line.index("physical therapy")
     assert "diagnosed" in line
 
 
-SEE_DOCTOR_POINTS = ["frequent, severe or persistent", "swelling", "redness", "muscle weakness",
-                     "colour of the skin", "sleep", "get around", "do not improve", "self-care",
-                     "even at rest", "appointment quickly", "Numbness"]
+SEE_DOCTOR_POINTS = [
+    "frequent, severe or persistent",
+    "swelling",
+    "redness",
+    "muscle weakness",
+    "colour of the skin",
+    "sleep",
+    "get around",
+    "do not improve",
+    "self-care",
+    "even at rest",
+    "appointment quickly",
+    "Numbness",
+]
 
 
-@pytest.mark.parametrize("causes, tier", [([], "none"), (["cause_night"], "none"),
-                                          (["cause_vascular", "cause_nerve"], "see_doctor"),
-                                          (["cause_medication"], "urgent")])
+@pytest.mark.parametrize(
+    "causes, tier",
+    [
+        ([], "none"),
+        (["cause_night"], "none"),
+        (["cause_vascular", "cause_nerve"], "see_doctor"),
+        (["cause_medication"], "urgent"),
+    ],
+)
 def test_the_summary_is_no_diagnosis_and_gives_the_full_see_doctor_list(causes, tier):
     text = summary_text(causes, tier, [])
     assert "point to" not in text and "your cause" not in text.lower()
     assert "Nothing you told me" not in text and "right now" not in text
     if causes:
         assert phrases().text("cramp_check.summary.causes_heading") in text
-    see_doctor = text[text.index(phrases().text("cramp_check.summary.see_doctor_heading")):]
+    see_doctor = text[text.index(phrases().text("cramp_check.summary.see_doctor_heading")) :]
     for point in SEE_DOCTOR_POINTS:
         assert point in see_doctor or point in text, point
     # the rubric's numbness is marked as our rule, not the article's
@@ -225,8 +321,9 @@ def test_the_summary_is_no_diagnosis_and_gives_the_full_see_doctor_list(causes, 
     assert "not from the article" in numbness
     assert text.endswith(KB.disclaimer)
     if tier != "none":
-        assert text.startswith(phrases().text("cramp_check.summary.action",
-                                              action=wording().actions[tier]))
+        assert text.startswith(
+            phrases().text("cramp_check.summary.action", action=wording().actions[tier])
+        )
 
 
 def test_nothing_in_the_see_doctor_list_repeats_a_cause_line():
@@ -237,13 +334,24 @@ def test_nothing_in_the_see_doctor_list_repeats_a_cause_line():
 def test_an_urgent_last_answer_says_the_action_once_in_its_turn(domain):
     """Pain at rest as the last answer: the escalation above gives the action and why; the summary
     right after it does not repeat them."""
-    answers = {"check_timing": "rest", "check_frequency": "most_days", "check_duration": "longer",
-               "check_pregnant": "no", "check_medicines": ["none"], "check_conditions": ["none"],
-               "check_footwear": ["neither"], "check_fluids": ["neither"],
-               "check_red_flags": ["pain_at_rest"]}
-    tracker = form_tracker("my foot hurts even when I'm resting", "report_symptoms", None,
-                           filled={**answers, "urgency": "urgent"},
-                           events=[slot_event("urgency", "urgent")])
+    answers = {
+        "check_timing": "rest",
+        "check_frequency": "most_days",
+        "check_duration": "longer",
+        "check_pregnant": "no",
+        "check_medicines": ["none"],
+        "check_conditions": ["none"],
+        "check_footwear": ["neither"],
+        "check_fluids": ["neither"],
+        "check_red_flags": ["pain_at_rest"],
+    }
+    tracker = form_tracker(
+        "my foot hurts even when I'm resting",
+        "report_symptoms",
+        None,
+        filled={**answers, "urgency": "urgent"},
+        events=[slot_event("urgency", "urgent")],
+    )
     slots, messages = run(ActionCrampCheckSummary(), tracker, domain)
     assert slots["urgency"] == "urgent" and slots["likely_causes"][0] == "cause_vascular"
     text = messages[0]["text"]

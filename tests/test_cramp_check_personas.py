@@ -1,4 +1,5 @@
 """The guided cramp check over REST with the shared real servers: four personas end to end."""
+
 from __future__ import annotations
 
 import uuid
@@ -21,38 +22,83 @@ def talk(servers: Servers, messages: List[str]) -> tuple:
 
 
 def test_a_pregnant_runner(servers):
-    slots, summary = talk(servers, [
-        "hi, I'm 24 weeks pregnant and still running three times a week",
-        "help me figure out my cramps",
-        "during or after exercise", "now and then", "a minute or so",
-        "none", "none of these", "neither", "I sweat loads", "none"])
+    slots, summary = talk(
+        servers,
+        [
+            "hi, I'm 24 weeks pregnant and still running three times a week",
+            "help me figure out my cramps",
+            "during or after exercise",
+            "now and then",
+            "a minute or so",
+            "none",
+            "none of these",
+            "neither",
+            "I sweat loads",
+            "none",
+        ],
+    )
     assert slots["likely_causes"][0] == "cause_pregnancy"
     assert "cause_dehydration" in slots["likely_causes"]
     assert "Cramps in pregnancy" in summary and "not a diagnosis" in summary
 
 
 def test_a_statin_user_with_night_cramps(servers):
-    slots, summary = talk(servers, [
-        "can you check my cramps", "at night in bed", "most nights", "a few minutes", "no",
-        "I take atorvastatin", "none", "neither", "neither", "none"])
+    slots, summary = talk(
+        servers,
+        [
+            "can you check my cramps",
+            "at night in bed",
+            "most nights",
+            "a few minutes",
+            "no",
+            "I take atorvastatin",
+            "none",
+            "neither",
+            "neither",
+            "none",
+        ],
+    )
     assert slots["likely_causes"][:2] == ["cause_medication", "cause_night"]
     assert slots["urgency"] == "see_doctor"
     assert "Book an appointment" in summary
 
 
 def test_a_diabetic_with_numbness(servers):
-    slots, summary = talk(servers, [
-        "help me work out my cramps", "any time", "a few times a week", "seconds", "no",
-        "none", "I have type 2 diabetes", "neither", "neither", "numbness in my toes"])
+    slots, summary = talk(
+        servers,
+        [
+            "help me work out my cramps",
+            "any time",
+            "a few times a week",
+            "seconds",
+            "no",
+            "none",
+            "I have type 2 diabetes",
+            "neither",
+            "neither",
+            "numbness in my toes",
+        ],
+    )
     assert slots["likely_causes"][0] == "cause_nerve"
     assert slots["urgency"] in ("see_doctor", "urgent")
 
 
 def test_someone_with_pain_at_rest(servers):
-    slots, summary = talk(servers, [
-        "start the cramp check", "at rest", "every day", "ten minutes or longer", "no",
-        "none", "none of these", "neither", "neither",
-        "my foot hurts even when I'm resting"])
+    slots, summary = talk(
+        servers,
+        [
+            "start the cramp check",
+            "at rest",
+            "every day",
+            "ten minutes or longer",
+            "no",
+            "none",
+            "none of these",
+            "neither",
+            "neither",
+            "my foot hurts even when I'm resting",
+        ],
+    )
     assert slots["likely_causes"][0] == "cause_vascular"
     assert slots["urgency"] in ("urgent", "emergency")
     assert "today" in summary or "emergency" in summary

@@ -6,6 +6,7 @@ The NetworkPolicies and Compose networks are read here as data (no cluster, no D
 checked against the intent: the action server (it has no authentication) only for Rasa, PostgreSQL
 and Redis only for Rasa and the retention job, Rasa only for the ingress controller.
 """
+
 from __future__ import annotations
 
 import functools
@@ -37,7 +38,9 @@ def documents(path: Path) -> List[dict]:
 
 
 # ---- store classes ---------------------------------------------------------------------------------
-@pytest.mark.parametrize("section, base", [("tracker_store", TrackerStore), ("lock_store", LockStore)])
+@pytest.mark.parametrize(
+    "section, base", [("tracker_store", TrackerStore), ("lock_store", LockStore)]
+)
 def test_every_production_store_class_imports_as_a_rasa_store(section, base):
     path = documents(PRODUCTION)[0][section]["type"]
     cls = class_from_module_path(path)
@@ -45,9 +48,19 @@ def test_every_production_store_class_imports_as_a_rasa_store(section, base):
 
 
 def test_the_check_accepts_the_endpoints_files_from_any_working_directory(tmp_path):
-    done = subprocess.run([sys.executable, "-m", "cramp_ops.endpoints_check", str(PRODUCTION),
-                           str(ROOT / "endpoints.yml")],
-                          capture_output=True, text=True, cwd=tmp_path, timeout=120)
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "cramp_ops.endpoints_check",
+            str(PRODUCTION),
+            str(ROOT / "endpoints.yml"),
+        ],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        timeout=120,
+    )
     assert done.returncode == 0, done.stderr
     assert "cramp_ops.tracker_store.ReconnectingSQLTrackerStore" in done.stdout
     assert "cramp_ops.lock_store.AtomicRedisLockStore" in done.stdout
@@ -60,11 +73,14 @@ def test_rasa_silently_falls_back_to_memory_for_a_misspelled_class():
         assert isinstance(TrackerStore.create(config, Domain.empty()), InMemoryTrackerStore)
 
 
-@pytest.mark.parametrize("store_type, complaint", [
-    ("cramp_ops.tracker_store.ReconnectingSqlTrackerStore", "does not import"),
-    ("cramp_ops.trackerstore.ReconnectingSQLTrackerStore", "does not import"),
-    ("cramp_ops.lock_store.AtomicRedisLockStore", "is not a TrackerStore"),
-])
+@pytest.mark.parametrize(
+    "store_type, complaint",
+    [
+        ("cramp_ops.tracker_store.ReconnectingSqlTrackerStore", "does not import"),
+        ("cramp_ops.trackerstore.ReconnectingSQLTrackerStore", "does not import"),
+        ("cramp_ops.lock_store.AtomicRedisLockStore", "is not a TrackerStore"),
+    ],
+)
 def test_the_check_refuses_a_class_rasa_could_not_use(tmp_path, capsys, store_type, complaint):
     endpoints = tmp_path / "endpoints.yml"
     endpoints.write_text(f"tracker_store:\n  type: {store_type}\n")
@@ -79,10 +95,10 @@ def test_rasas_own_store_names_are_left_to_rasa(tmp_path):
 
 
 def test_the_retention_command_is_the_installed_console_script():
-    script, = entry_points(group="console_scripts", name="cramp-retention")
+    (script,) = entry_points(group="console_scripts", name="cramp-retention")
     assert script.value == "cramp_ops.retention:main"
-    cronjob, = documents(K8S / "retention-cronjob.yaml")
-    container, = cronjob["spec"]["jobTemplate"]["spec"]["template"]["spec"]["containers"]
+    (cronjob,) = documents(K8S / "retention-cronjob.yaml")
+    (container,) = cronjob["spec"]["jobTemplate"]["spec"]["template"]["spec"]["containers"]
     assert container["command"][0] == "cramp-retention"
     compose = documents(DEPLOY / "docker-compose.yml")[0]
     assert "exec cramp-retention " in compose["services"]["retention"]["command"][-1]
@@ -91,7 +107,7 @@ def test_the_retention_command_is_the_installed_console_script():
 # ---- Kubernetes: manifests and NetworkPolicies ----------------------------------------------------
 @functools.lru_cache(maxsize=None)
 def manifests() -> List[dict]:
-    kustomization, = documents(K8S / "kustomization.yaml")
+    (kustomization,) = documents(K8S / "kustomization.yaml")
     return [doc for name in kustomization["resources"] for doc in documents(K8S / name)]
 
 
@@ -133,15 +149,18 @@ def reaches(labels: Dict[str, str], port: int) -> bool:
 
 
 def test_every_kubernetes_file_parses_and_the_policies_are_applied():
-    kustomization, = documents(K8S / "kustomization.yaml")
+    (kustomization,) = documents(K8S / "kustomization.yaml")
     assert "network-policies.yaml" in kustomization["resources"]
     for path in K8S.glob("*.yaml"):
         assert documents(path), path
 
 
 def test_the_namespace_denies_everything_by_default():
-    default = [p["spec"] for p in policies() if p["spec"]["podSelector"] == {}
-               and {"Ingress", "Egress"} <= set(p["spec"]["policyTypes"])]
+    default = [
+        p["spec"]
+        for p in policies()
+        if p["spec"]["podSelector"] == {} and {"Ingress", "Egress"} <= set(p["spec"]["policyTypes"])
+    ]
     assert default and not default[0].get("ingress") and not default[0].get("egress")
 
 
@@ -180,7 +199,10 @@ def test_nothing_reaches_the_retention_job():
 
 def test_only_rasa_and_the_retention_job_reach_the_databases():
     pods = pod_labels()
-    assert {name for name, labels in pods.items() if reaches(labels, POSTGRES)} == {"rasa", "retention"}
+    assert {name for name, labels in pods.items() if reaches(labels, POSTGRES)} == {
+        "rasa",
+        "retention",
+    }
     assert {name for name, labels in pods.items() if reaches(labels, REDIS)} == {"rasa"}
 
 
@@ -190,12 +212,20 @@ def test_the_action_server_calls_nothing_but_dns():
 
 
 def test_rasas_https_egress_excludes_private_and_metadata_ranges():
-    blocks = [peer["ipBlock"] for peer, ports in rules(pod_labels()["rasa"], "egress")
-              if "ipBlock" in peer]
-    assert blocks and all({"10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "169.254.0.0/16"}
-                          <= set(block["except"]) for block in blocks)
-    assert all(ports == {("TCP", HTTPS)} for peer, ports in rules(pod_labels()["rasa"], "egress")
-               if "ipBlock" in peer)
+    blocks = [
+        peer["ipBlock"]
+        for peer, ports in rules(pod_labels()["rasa"], "egress")
+        if "ipBlock" in peer
+    ]
+    assert blocks and all(
+        {"10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "169.254.0.0/16"} <= set(block["except"])
+        for block in blocks
+    )
+    assert all(
+        ports == {("TCP", HTTPS)}
+        for peer, ports in rules(pod_labels()["rasa"], "egress")
+        if "ipBlock" in peer
+    )
 
 
 # ---- Docker Compose networks -----------------------------------------------------------------------
@@ -205,8 +235,11 @@ def compose() -> dict:
 
 
 def members(network: str) -> Set[str]:
-    return {name for name, service in compose()["services"].items()
-            if network in service.get("networks", [])}
+    return {
+        name
+        for name, service in compose()["services"].items()
+        if network in service.get("networks", [])
+    }
 
 
 def test_every_service_names_its_networks():
@@ -221,7 +254,9 @@ def test_the_action_server_and_the_stores_are_on_internal_networks_only():
     for service in ("actions", "postgres", "redis"):
         for network in compose()["services"][service]["networks"]:
             assert (networks[network] or {}).get("internal") is True, (service, network)
-            assert members(network) - {service, "actions", "postgres", "redis"} <= rasa | {"retention"}
+            assert members(network) - {service, "actions", "postgres", "redis"} <= rasa | {
+                "retention"
+            }
     assert members(compose()["services"]["actions"]["networks"][0]) == rasa | {"actions"}
     assert not members(compose()["services"]["retention"]["networks"][0]) & {"actions", "nginx"}
 

@@ -2,6 +2,7 @@
 runs an action that triages first (a `TriagedAction`) or the cramp-check form (whose validation
 action triages each answer). Reads the dialogue data as Rasa does, so a new rule that answers
 with a bare response (`utter_...`) or Rasa's own actions fails here."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -17,9 +18,13 @@ import actions.fallback  # noqa: F401
 from actions.triage import TriagedAction
 
 ROOT = Path(__file__).resolve().parent.parent
-DIALOGUE_FILES = sorted([*(ROOT / "data" / "rules").glob("*.yml"),
-                         *(ROOT / "data" / "stories").glob("*.yml"),
-                         *(ROOT / "tests" / "stories").glob("*.yml")])
+DIALOGUE_FILES = sorted(
+    [
+        *(ROOT / "data" / "rules").glob("*.yml"),
+        *(ROOT / "data" / "stories").glob("*.yml"),
+        *(ROOT / "tests" / "stories").glob("*.yml"),
+    ]
+)
 #: the form's turns are validated (and triaged) by validate_cramp_check_form
 FORMS_THAT_TRIAGE = {"cramp_check_form"}
 
@@ -31,8 +36,11 @@ def all_subclasses(cls: type) -> List[type]:
     return found
 
 
-TRIAGED_ACTIONS: Set[str] = {cls().name() for cls in all_subclasses(TriagedAction)
-                             if not getattr(cls, "__abstractmethods__", None)}
+TRIAGED_ACTIONS: Set[str] = {
+    cls().name()
+    for cls in all_subclasses(TriagedAction)
+    if not getattr(cls, "__abstractmethods__", None)
+}
 
 
 def flows(path: Path) -> Iterator[Tuple[str, List[Dict[str, Any]]]]:
@@ -50,8 +58,9 @@ def first_action_after_each_user_step(steps: List[Dict[str, Any]]) -> Iterator[T
     """(index of each user step, the action that answers it, or None when none follows)."""
     for index, step in enumerate(steps):
         if is_user_step(step):
-            following = next((s for s in steps[index + 1:] if is_user_step(s) or "action" in s),
-                             {})
+            following = next(
+                (s for s in steps[index + 1 :] if is_user_step(s) or "action" in s), {}
+            )
             yield index, following.get("action")
 
 
@@ -63,8 +72,13 @@ def test_the_dialogue_files_are_found():
 def test_the_triaged_actions_are_the_domain_actions():
     domain = yaml.safe_load((ROOT / "domain.yml").read_text(encoding="utf-8"))
     assert TRIAGED_ACTIONS <= set(domain["actions"])
-    assert {"action_answer_topic", "action_small_talk", "action_start_over",
-            "action_suggest_topics", "action_start_cramp_check"} <= TRIAGED_ACTIONS
+    assert {
+        "action_answer_topic",
+        "action_small_talk",
+        "action_start_over",
+        "action_suggest_topics",
+        "action_start_cramp_check",
+    } <= TRIAGED_ACTIONS
 
 
 @pytest.mark.parametrize("path", DIALOGUE_FILES, ids=lambda p: p.relative_to(ROOT).as_posix())
@@ -88,8 +102,10 @@ def test_the_core_fallback_is_triaged():
 def test_a_bare_response_rule_would_be_caught(tmp_path):
     """The check itself can fail: a rule answering `greet` with utter_greet is reported."""
     bad = tmp_path / "bad.yml"
-    bad.write_text("rules:\n  - rule: bare\n    steps:\n      - intent: greet\n"
-                   "      - action: utter_greet\n", encoding="utf-8")
-    (_, steps), = flows(bad)
+    bad.write_text(
+        "rules:\n  - rule: bare\n    steps:\n      - intent: greet\n      - action: utter_greet\n",
+        encoding="utf-8",
+    )
+    ((_, steps),) = flows(bad)
     assert [a for _, a in first_action_after_each_user_step(steps)] == ["utter_greet"]
     assert "utter_greet" not in TRIAGED_ACTIONS

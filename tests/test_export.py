@@ -3,6 +3,7 @@
 The store is written by Rasa's own SQLTrackerStore from scripted conversations
 (tests/tracker_scripts.py), dated relative to now so the real retention window applies.
 """
+
 from __future__ import annotations
 
 import csv
@@ -40,9 +41,9 @@ def scenario() -> List[Script]:
         .ask("is magnesium any good", "magnesium")
         .feedback("nope", False)
         .feedback("oh wait yes it was", True),  # the last vote counts: not exported
-        Script("core-fallback", NOW - 4 * DAY)
-        .fallback("write to jo.bloggs@mail.com or @footdoc", ["treatment"], intent="greet",
-                  confidence=0.9),
+        Script("core-fallback", NOW - 4 * DAY).fallback(
+            "write to jo.bloggs@mail.com or @footdoc", ["treatment"], intent="greet", confidence=0.9
+        ),
         Script("ten-days-ago", NOW - 10 * DAY).fallback("ten days ago gibberish", []),
         Script("long-ago", NOW - 40 * DAY)  # older than the retention window, still in the store
         .fallback("forty days ago gibberish", [])
@@ -65,6 +66,7 @@ def run(args: List[str], enabled: bool = False) -> subprocess.CompletedProcess:
 
 
 # ---------------------------------------------------------------- off by default ----
+
 
 def test_it_refuses_to_run_unless_asked_and_says_why(endpoints, tmp_path):
     out = tmp_path / "x.yml"
@@ -91,6 +93,7 @@ def test_only_the_value_1_enables_it(monkeypatch, endpoints, tmp_path):
 
 # ---------------------------------------------------------------- what is exported ----
 
+
 @pytest.fixture(scope="module")
 def exported(endpoints, tmp_path_factory) -> str:
     out = tmp_path_factory.mktemp("out") / "nlu.yml"
@@ -106,20 +109,31 @@ def examples(yaml_text: str) -> List[str]:
 
 
 def test_fallbacks_and_thumbs_down_answers_are_exported_with_placeholders(exported):
-    assert examples(exported) == sorted([
-        "my piggies go stiff, call me on <number>",  # nlu_fallback
-        "write to <email> or <handle>",  # the core fallback ("did you mean", no rule fitted)
-        "cramps after my <number>k run, see <url>",  # its answer got a 👎
-        "ten days ago gibberish",
-    ])
+    assert examples(exported) == sorted(
+        [
+            "my piggies go stiff, call me on <number>",  # nlu_fallback
+            "write to <email> or <handle>",  # the core fallback ("did you mean", no rule fitted)
+            "cramps after my <number>k run, see <url>",  # its answer got a 👎
+            "ten days ago gibberish",
+        ]
+    )
     assert "# fell to the fallback; the model's intent: nlu_fallback" in exported
-    assert "# the answer to it got a thumbs-down; the model's intent: ask_cause_dehydration" \
+    assert (
+        "# the answer to it got a thumbs-down; the model's intent: ask_cause_dehydration"
         in exported
+    )
 
 
 def test_nothing_else_leaves_the_store(exported):
-    for text in ("hello", "why do my feet cramp at night", "is magnesium any good",
-                 "yes that helped", "not really", "nope", "oh wait yes it was"):
+    for text in (
+        "hello",
+        "why do my feet cramp at night",
+        "is magnesium any good",
+        "yes that helped",
+        "not really",
+        "nope",
+        "oh wait yes it was",
+    ):
         assert f"- {text}\n" not in exported  # 👍 answers, a changed vote, feedback itself
     for sender in ("+15550001111", "web-abc", "core-fallback", "5550001111"):
         assert sender not in exported
@@ -134,10 +148,18 @@ def test_the_retention_window_is_never_exceeded(endpoints, tmp_path):
     assert not any("forty days ago" in e.text for e in everything)
     db = endpoints.with_name("tracker.db")
     with sqlite3.connect(db) as connection:  # ... though the store still holds it
-        assert connection.execute("SELECT COUNT(*) FROM events WHERE data LIKE ?",
-                                  ("%forty days ago%",)).fetchone()[0] == 1
-    assert export.main([export.ENABLE_FLAG, "--endpoints", str(endpoints), "--days", "7",
-                        "--out", str(out)]) == 0
+        assert (
+            connection.execute(
+                "SELECT COUNT(*) FROM events WHERE data LIKE ?", ("%forty days ago%",)
+            ).fetchone()[0]
+            == 1
+        )
+    assert (
+        export.main(
+            [export.ENABLE_FLAG, "--endpoints", str(endpoints), "--days", "7", "--out", str(out)]
+        )
+        == 0
+    )
     text = out.read_text()
     assert "ten days ago" not in text and "forty days ago" not in text
     assert "my piggies go stiff" in text
@@ -146,15 +168,20 @@ def test_the_retention_window_is_never_exceeded(endpoints, tmp_path):
 @pytest.mark.parametrize("days", ["31", "365", "0", "-1"])
 def test_no_window_beyond_the_retention_default(endpoints, tmp_path, days, capsys):
     out = tmp_path / "x.yml"
-    assert export.main([export.ENABLE_FLAG, "--endpoints", str(endpoints), "--days", days,
-                        "--out", str(out)]) == 2
+    assert (
+        export.main(
+            [export.ENABLE_FLAG, "--endpoints", str(endpoints), "--days", days, "--out", str(out)]
+        )
+        == 2
+    )
     assert not out.exists()
     assert f"at most {retention.DEFAULT_DAYS}" in capsys.readouterr().err
 
 
 def test_the_default_window_is_the_retention_default():
-    help_text = subprocess.run([COMMAND, "--help"], capture_output=True, text=True,
-                               timeout=120).stdout
+    help_text = subprocess.run(
+        [COMMAND, "--help"], capture_output=True, text=True, timeout=120
+    ).stdout
     assert f"(default {retention.DEFAULT_DAYS})" in " ".join(help_text.split())
 
 
@@ -173,18 +200,22 @@ def test_csv(endpoints, tmp_path):
 
 # ---------------------------------------------------------------- the replacements ----
 
-@pytest.mark.parametrize("text, scrubbed", [
-    ("call me on +1 (555) 123-4567 tomorrow", "call me on <number> tomorrow"),
-    ("I'm 24 weeks pregnant, 3rd baby", "I'm <number> weeks pregnant, <number>rd baby"),
-    ("took 400mg at 10:30", "took <number>mg at <number>"),
-    ("Arabic-Indic ٣ and full-width ７", "Arabic-Indic <number> and full-width <number>"),
-    ("mail bob.smith+cramps@example.com now", "mail <email> now"),
-    ("jo99@mail.co.uk", "<email>"),
-    ("see https://user@example.org/a?id=42#x.", "see <url>"),
-    ("www.cramp-help.info/page and cramps.co.uk/x", "<url> and <url>"),
-    ("ask @drfoot or <@U024BE7LH> on slack", "ask <handle> or <handle> on slack"),
-    ("e.g. it hurts, i.e. a lot", "e.g. it hurts, i.e. a lot"),
-    ("line one\nline\ttwo\x07", "line one line two"),
-])
+
+@pytest.mark.parametrize(
+    "text, scrubbed",
+    [
+        ("call me on +1 (555) 123-4567 tomorrow", "call me on <number> tomorrow"),
+        ("I'm 24 weeks pregnant, 3rd baby", "I'm <number> weeks pregnant, <number>rd baby"),
+        ("took 400mg at 10:30", "took <number>mg at <number>"),
+        ("Arabic-Indic ٣ and full-width ７", "Arabic-Indic <number> and full-width <number>"),
+        ("mail bob.smith+cramps@example.com now", "mail <email> now"),
+        ("jo99@mail.co.uk", "<email>"),
+        ("see https://user@example.org/a?id=42#x.", "see <url>"),
+        ("www.cramp-help.info/page and cramps.co.uk/x", "<url> and <url>"),
+        ("ask @drfoot or <@U024BE7LH> on slack", "ask <handle> or <handle> on slack"),
+        ("e.g. it hurts, i.e. a lot", "e.g. it hurts, i.e. a lot"),
+        ("line one\nline\ttwo\x07", "line one line two"),
+    ],
+)
 def test_replacements(text, scrubbed):
     assert export.scrub(text) == scrubbed

@@ -3,6 +3,7 @@
 `servers_without_actions` (tests/conftest.py): Rasa whose action endpoint points at a port nobody
 listens on.
 """
+
 from __future__ import annotations
 
 import uuid

@@ -1,4 +1,5 @@
 """'Was this helpful?': when the buttons ride on an answer, and what 👍 / 👎 get back."""
+
 from __future__ import annotations
 
 import asyncio
@@ -21,7 +22,11 @@ def slot(name: str, value: Any) -> Dict[str, Any]:
 
 def asked() -> Dict[str, Any]:
     """A bot message that carried the feedback buttons."""
-    return {"event": "bot", "text": "answer", "data": {"buttons": [{"payload": p} for p in PAYLOADS]}}
+    return {
+        "event": "bot",
+        "text": "answer",
+        "data": {"buttons": [{"payload": p} for p in PAYLOADS]},
+    }
 
 
 def payloads(messages: List[Dict[str, Any]]) -> List[str]:
@@ -53,8 +58,9 @@ def test_a_new_session_asks_again():
 
 def test_never_after_an_escalation(make_tracker, domain):
     triage = {"tier": "see_doctor", "reasons": ["frequent"], "findings": []}
-    messages = answer(make_tracker, domain, [], text="why at night? it's every night now",
-                      triage=triage)
+    messages = answer(
+        make_tracker, domain, [], text="why at night? it's every night now", triage=triage
+    )
     assert not set(PAYLOADS) & set(payloads(messages))
 
 
@@ -71,21 +77,28 @@ def run_feedback(make_tracker, domain, intent, events):
 
 
 def test_thumbs_up_thanks_and_answers_no_topic(make_tracker, domain):
-    events, messages = run_feedback(make_tracker, domain, "feedback_helpful",
-                                    [slot("topic", "cause_night")])
+    events, messages = run_feedback(
+        make_tracker, domain, "feedback_helpful", [slot("topic", "cause_night")]
+    )
     assert len(messages) == 1 and not messages[0].get("buttons")
     assert {"event": "slot", "timestamp": None, "name": "topic", "value": None} in events
 
 
 @pytest.mark.parametrize("previous", ["cause_night", None])
-def test_thumbs_down_offers_close_topics_and_the_see_a_doctor_advice(make_tracker, domain,
-                                                                      previous):
-    _, messages = run_feedback(make_tracker, domain, "feedback_unhelpful",
-                               [slot("topic", previous)])
+def test_thumbs_down_offers_close_topics_and_the_see_a_doctor_advice(
+    make_tracker, domain, previous
+):
+    _, messages = run_feedback(
+        make_tracker, domain, "feedback_unhelpful", [slot("topic", previous)]
+    )
     kb = knowledge()
     offered = payloads(messages)
     assert offered[-1] == "/ask_see_doctor"
     if previous:
-        assert offered[:-1] == [f"/ask_{t}" for t in kb[previous].related
-                                if t != "see_doctor"][: config.FALLBACK_SUGGESTIONS]
+        assert (
+            offered[:-1]
+            == [f"/ask_{t}" for t in kb[previous].related if t != "see_doctor"][
+                : config.FALLBACK_SUGGESTIONS
+            ]
+        )
     assert kb["see_doctor"].answer in messages[0]["text"]

@@ -1,6 +1,7 @@
 """The one input policy every channel applies (channels/input_policy.py): sender IDs a tracker
 store can keep, message text cleaned and cut, metadata read without ever raising, and the
 refusal replies taken from the package's texts file."""
+
 from __future__ import annotations
 
 from importlib import resources
@@ -10,23 +11,58 @@ import pytest
 import yaml
 
 from channels import input_policy
-from channels.input_policy import (MAX_MESSAGE_CHARS, MAX_METADATA_CHARS, MAX_SENDER_CHARS,
-                                   REASONS, check, clean_sender, clean_text, http_error,
-                                   parse_metadata)
+from channels.input_policy import (
+    MAX_MESSAGE_CHARS,
+    MAX_METADATA_CHARS,
+    MAX_SENDER_CHARS,
+    REASONS,
+    check,
+    clean_sender,
+    clean_text,
+    http_error,
+    parse_metadata,
+)
 
 
 # ---------------------------------------------------------------- sender IDs
-@pytest.mark.parametrize("sender", ["me", "a" * MAX_SENDER_CHARS, "  spaces around  ",
-                                    "用户-😀-مستخدم", "x'; DROP TABLE events; --",
-                                    "<script>alert(1)</script>", "0"])
+@pytest.mark.parametrize(
+    "sender",
+    [
+        "me",
+        "a" * MAX_SENDER_CHARS,
+        "  spaces around  ",
+        "用户-😀-مستخدم",
+        "x'; DROP TABLE events; --",
+        "<script>alert(1)</script>",
+        "0",
+    ],
+)
 def test_storable_sender_ids_are_kept_as_they_are(sender):
     assert clean_sender(sender) == sender
 
 
-@pytest.mark.parametrize("sender", ["", "   ", "a" * (MAX_SENDER_CHARS + 1), "s" * 20_000,
-                                    "nul\x00sender", "tab\there", "new\nline", "esc\x1b[0m",
-                                    "del\x7f", "c1\x85control", "lone \udcff surrogate",
-                                    None, True, 4.2, ["me"], {"id": "me"}, b"me"])
+@pytest.mark.parametrize(
+    "sender",
+    [
+        "",
+        "   ",
+        "a" * (MAX_SENDER_CHARS + 1),
+        "s" * 20_000,
+        "nul\x00sender",
+        "tab\there",
+        "new\nline",
+        "esc\x1b[0m",
+        "del\x7f",
+        "c1\x85control",
+        "lone \udcff surrogate",
+        None,
+        True,
+        4.2,
+        ["me"],
+        {"id": "me"},
+        b"me",
+    ],
+)
 def test_unstorable_sender_ids_are_refused(sender):
     assert clean_sender(sender) is None
     verdict = check(sender, "what is a foot cramp")
@@ -64,17 +100,26 @@ def test_lone_surrogates_are_dropped():
     assert clean_text("\udcff cramp \ud800") == " cramp "
 
 
-@pytest.mark.parametrize("text", ["🦶😣🔥💧🦶", "👩‍⚕️ 👍🏽", "我的脚晚上抽筋怎么办？",
-                                  "لماذا تتشنج قدمي في الليل؟",
-                                  "¿Por qué me dan calambres en los pies?", "café naïve",
-                                  "\u200b\u202e\ufeff format characters stay"])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "🦶😣🔥💧🦶",
+        "👩‍⚕️ 👍🏽",
+        "我的脚晚上抽筋怎么办？",
+        "لماذا تتشنج قدمي في الليل؟",
+        "¿Por qué me dan calambres en los pies?",
+        "café naïve",
+        "\u200b\u202e\ufeff format characters stay",
+    ],
+)
 def test_unicode_and_emoji_are_kept(text):
     assert clean_text(text) == text
     assert check("me", text).text == text
 
 
-@pytest.mark.parametrize("message", [None, 42, 4.2, True, ["hi", "there"], {"text": "hi"},
-                                     b"bytes"])
+@pytest.mark.parametrize(
+    "message", [None, 42, 4.2, True, ["hi", "there"], {"text": "hi"}, b"bytes"]
+)
 def test_a_message_that_is_not_text_is_refused_with_a_reply(message):
     verdict = check("me", message)
     assert verdict.refusal == "not_text" and verdict.sender_id == "me"
@@ -88,19 +133,40 @@ def test_an_empty_message_is_refused_with_a_reply(message):
 
 
 # ---------------------------------------------------------------- metadata
-@pytest.mark.parametrize("metadata, parsed", [
-    (None, None), ("", None), ("   ", None), ({}, {}), ({"page": "chat"}, {"page": "chat"}),
-    ('{"page": "chat"}', {"page": "chat"}), ('{"nested": {"a": [1, 2]}}', {"nested": {"a": [1, 2]}}),
-])
+@pytest.mark.parametrize(
+    "metadata, parsed",
+    [
+        (None, None),
+        ("", None),
+        ("   ", None),
+        ({}, {}),
+        ({"page": "chat"}, {"page": "chat"}),
+        ('{"page": "chat"}', {"page": "chat"}),
+        ('{"nested": {"a": [1, 2]}}', {"nested": {"a": [1, 2]}}),
+    ],
+)
 def test_good_metadata_is_read(metadata, parsed):
     assert parse_metadata(metadata) == (True, parsed)
     verdict = check("me", "hi", metadata)
     assert verdict.accepted and verdict.metadata == parsed
 
 
-@pytest.mark.parametrize("metadata", ["{not json", '{"a": 1', "[1, 2]", "42", '"text"', "null",
-                                      42, ["a"], True, "[" * 100_000,
-                                      {"blob": "x" * MAX_METADATA_CHARS}])
+@pytest.mark.parametrize(
+    "metadata",
+    [
+        "{not json",
+        '{"a": 1',
+        "[1, 2]",
+        "42",
+        '"text"',
+        "null",
+        42,
+        ["a"],
+        True,
+        "[" * 100_000,
+        {"blob": "x" * MAX_METADATA_CHARS},
+    ],
+)
 def test_bad_metadata_is_refused_never_raised(metadata):
     assert parse_metadata(metadata) == (False, None)
     verdict = check("me", "hi", metadata)
@@ -109,8 +175,9 @@ def test_bad_metadata_is_refused_never_raised(metadata):
 
 # ---------------------------------------------------------------- the texts file
 def test_every_reply_comes_from_the_texts_file():
-    data = yaml.safe_load(resources.files("channels").joinpath(input_policy.TEXTS_RESOURCE)
-                          .read_text("utf-8"))
+    data = yaml.safe_load(
+        resources.files("channels").joinpath(input_policy.TEXTS_RESOURCE).read_text("utf-8")
+    )
     assert set(REASONS) <= set(data["replies"])
     for reason in REASONS:
         verdict = input_policy.Verdict(sender_id="me", refusal=reason)
@@ -128,7 +195,9 @@ def test_no_channel_keeps_a_reply_sentence_in_its_code():
 
 
 def test_http_errors_name_the_limit():
-    assert http_error("sender") == {"status": "bad request",
-                                    "reason": input_policy.ERROR_TEXTS["sender"]}
+    assert http_error("sender") == {
+        "status": "bad request",
+        "reason": input_policy.ERROR_TEXTS["sender"],
+    }
     assert str(MAX_SENDER_CHARS) in http_error("sender")["reason"]
     assert "JSON object" in http_error("body")["reason"]

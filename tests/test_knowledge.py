@@ -1,4 +1,5 @@
 """The knowledge file: its loader, its contract, and its coverage of the source article."""
+
 from __future__ import annotations
 
 import copy
@@ -30,20 +31,44 @@ KNOWLEDGE_FILE = ROOT / "data" / "knowledge" / "topics.yml"
 FACTS_FILE = Path(__file__).resolve().parent / "data" / "article_facts.yml"
 # The article itself is not in the repository: its headings and hashes of its 8-word runs are
 # (scripts/article_fingerprint.py), enough to check sections and paraphrasing.
-FINGERPRINT = yaml.safe_load((Path(__file__).resolve().parent / "data" /
-                              "article_fingerprint.yml").read_text(encoding="utf-8"))
+FINGERPRINT = yaml.safe_load(
+    (Path(__file__).resolve().parent / "data" / "article_fingerprint.yml").read_text(
+        encoding="utf-8"
+    )
+)
 
 EXPECTED_IDS = {
-    "definition", "causes",
-    "cause_dehydration", "cause_footwear", "cause_electrolytes", "cause_medication",
-    "cause_vascular", "cause_nerve", "cause_pregnancy", "cause_night",
+    "definition",
+    "causes",
+    "cause_dehydration",
+    "cause_footwear",
+    "cause_electrolytes",
+    "cause_medication",
+    "cause_vascular",
+    "cause_nerve",
+    "cause_pregnancy",
+    "cause_night",
     "treatment",
-    "treat_dehydration", "treat_footwear", "treat_electrolytes", "treat_medication",
-    "treat_vascular", "treat_nerve", "treat_pregnancy", "treat_night",
-    "magnesium", "see_doctor",
+    "treat_dehydration",
+    "treat_footwear",
+    "treat_electrolytes",
+    "treat_medication",
+    "treat_vascular",
+    "treat_nerve",
+    "treat_pregnancy",
+    "treat_night",
+    "magnesium",
+    "see_doctor",
 }
-ARTICLE_MEDICINES = {"naproxen", "raloxifene", "statin", "furosemide", "clonazepam", "citalopram",
-                     "gabapentin"}
+ARTICLE_MEDICINES = {
+    "naproxen",
+    "raloxifene",
+    "statin",
+    "furosemide",
+    "clonazepam",
+    "citalopram",
+    "gabapentin",
+}
 MAX_ANSWER_WORDS = 90
 
 
@@ -76,6 +101,7 @@ def write_yaml(tmp_path: Path, data) -> Path:
 
 
 # ---------------------------------------------------------------- the loader and its contract
+
 
 def test_topic_ids_are_exactly_the_contract(kb):
     assert len(TOPIC_IDS) == 21
@@ -129,7 +155,7 @@ def test_sections_name_the_articles_sections(kb):
 def test_magnesium_is_cited_where_the_cochrane_paragraph_is(kb):
     assert kb["magnesium"].section == "What Is the Treatment for Cramps? \u2013 Nocturnal cramping"
     # its point on magnesium shortage is cited to the electrolyte cause, not to that section
-    (section, details), = kb["magnesium"].detail_groups()
+    ((section, details),) = kb["magnesium"].detail_groups()
     assert section == kb["cause_electrolytes"].section and "shortage" in details[0]
 
 
@@ -137,8 +163,9 @@ def test_details_default_to_the_topic_section(kb):
     for topic in kb.topics.values():
         assert len(topic.detail_sections) == len(topic.details), topic.id
         assert [d for _, ds in topic.detail_groups() for d in ds] == list(topic.details)
-    assert kb["cause_night"].detail_groups() == [(kb["cause_night"].section,
-                                                 list(kb["cause_night"].details))]
+    assert kb["cause_night"].detail_groups() == [
+        (kb["cause_night"].section, list(kb["cause_night"].details))
+    ]
 
 
 def test_overviews_say_where_their_detail_is(kb):
@@ -152,8 +179,10 @@ def test_overviews_say_where_their_detail_is(kb):
 
 def test_every_treatment_and_the_circulation_cause_give_complete_advice(kb):
     """The cramp-check summary uses one topic's advice per line: a whole sentence of advice."""
-    for topic_id in [t for t in EXPECTED_IDS if t.startswith("treat_")] + ["cause_vascular",
-                                                                            "treatment"]:
+    for topic_id in [t for t in EXPECTED_IDS if t.startswith("treat_")] + [
+        "cause_vascular",
+        "treatment",
+    ]:
         advice = kb[topic_id].advice_text
         assert len(advice.split()) >= 12 and advice.endswith("."), topic_id
     assert "appointment" in kb["cause_vascular"].advice
@@ -193,11 +222,16 @@ def test_article_metadata_and_disclaimer(kb):
     assert "Bawa" in kb.article_author
     # the title is the article's own (its 8-word runs are in the article's fingerprint)
     title = _words(kb.article_title)
-    assert all(hashlib.sha1(" ".join(title[i:i + 8]).encode()).hexdigest()[:12]
-               in FINGERPRINT["run_hashes"] for i in range(len(title) - 7))
+    assert all(
+        hashlib.sha1(" ".join(title[i : i + 8]).encode()).hexdigest()[:12]
+        in FINGERPRINT["run_hashes"]
+        for i in range(len(title) - 7)
+    )
     assert kb.article_date_text == "21 July 2024"
-    assert kb.source() == ("\u201cFoot Cramps: Causes & Treatment of a Foot Muscle Cramp\u201d by "
-                           "Dr. Vaishnavi Bawa, podiatrist (LifesLittleSteps), 21 July 2024")
+    assert kb.source() == (
+        "\u201cFoot Cramps: Causes & Treatment of a Foot Muscle Cramp\u201d by "
+        "Dr. Vaishnavi Bawa, podiatrist (LifesLittleSteps), 21 July 2024"
+    )
     assert "not a diagnosis" in kb.disclaimer
     assert "\n" not in kb.disclaimer
 
@@ -235,7 +269,7 @@ def test_cause_and_treatment_pairs():
     pairs = cause_and_treatment_pairs()
     assert len(pairs) == 8
     for cause, treat in pairs:
-        assert cause.startswith("cause_") and treat == "treat_" + cause[len("cause_"):]
+        assert cause.startswith("cause_") and treat == "treat_" + cause[len("cause_") :]
     assert ("cause_night", "treat_night") in pairs
 
 
@@ -246,9 +280,11 @@ def test_loader_reads_the_real_file_from_a_copy(tmp_path):
 
 # ---------------------------------------------------------------- malformed files
 
+
 def _without_topic_field(field):
     def mutate(raw):
         del raw["topics"][3][field]
+
     return mutate
 
 
@@ -306,6 +342,7 @@ def test_malformed_files_raise(tmp_path, case):
 def _set_topic_field(index, field, value):
     def mutate(raw):
         raw["topics"][index][field] = value
+
     return mutate
 
 
@@ -321,7 +358,10 @@ def _medicine_without(field):
     def mutate(raw):
         medicine = {"name": "metformin", "use": "a diabetes medicine"}
         del medicine[field]
-        next(t for t in raw["topics"] if t["id"] == "cause_medication")["medicines"].append(medicine)
+        next(t for t in raw["topics"] if t["id"] == "cause_medication")["medicines"].append(
+            medicine
+        )
+
     return mutate
 
 
@@ -332,6 +372,7 @@ def _article_null(raw):
 def _article_date(value):
     def mutate(raw):
         raw["article"]["date"] = value
+
     return mutate
 
 
@@ -418,8 +459,7 @@ def test_every_topic_carries_some_fact():
 def test_article_fact_is_in_its_topic(kb, fact):
     text = topic_text(kb[fact["topic"]])
     missing = [k for k in fact["must_include"] if k not in text]
-    assert not missing, (f"{fact['topic']} does not state: {fact['fact']} "
-                         f"(missing {missing})")
+    assert not missing, f"{fact['topic']} does not state: {fact['fact']} (missing {missing})"
 
 
 def test_facts_check_can_fail(kb):
@@ -429,6 +469,7 @@ def test_facts_check_can_fail(kb):
 
 
 # ---------------------------------------------------------------- short, paraphrased answers
+
 
 @pytest.mark.parametrize("topic_id", sorted(EXPECTED_IDS))
 def test_answers_are_short(kb, topic_id):
@@ -455,13 +496,14 @@ def test_answers_paraphrase_rather_than_copy_the_article(kb):
         for text in (topic.answer, *topic.details):
             words = _words(text)
             for i in range(len(words) - n + 1):
-                run = " ".join(words[i:i + n])
+                run = " ".join(words[i : i + n])
                 if hashlib.sha1(run.encode()).hexdigest()[:12] in article_runs:
                     copied.append((topic.id, run))
     assert not copied, copied
 
 
 # ---------------------------------------------------------------- the phrases around the knowledge
+
 
 def test_phrases_file_has_every_phrase_with_its_fields():
     loaded = load_phrases(PHRASES_FILE)
@@ -474,13 +516,16 @@ def _raw_phrases():
     return yaml.safe_load(PHRASES_FILE.read_text(encoding="utf-8"))
 
 
-@pytest.mark.parametrize("mutate, message", [
-    (lambda r: r.pop("citation"), "missing"),
-    (lambda r: r.update(extra="x"), "unknown"),
-    (lambda r: r.update(citation="(From {chapter}.)"), "fields"),
-    (lambda r: r.update(citation="no field at all"), "fields"),
-    (lambda r: r["cramp_check"]["summary"].update(action="  "), "non-empty"),
-])
+@pytest.mark.parametrize(
+    "mutate, message",
+    [
+        (lambda r: r.pop("citation"), "missing"),
+        (lambda r: r.update(extra="x"), "unknown"),
+        (lambda r: r.update(citation="(From {chapter}.)"), "fields"),
+        (lambda r: r.update(citation="no field at all"), "fields"),
+        (lambda r: r["cramp_check"]["summary"].update(action="  "), "non-empty"),
+    ],
+)
 def test_malformed_phrases_raise(mutate, message):
     raw = _raw_phrases()
     mutate(raw)

@@ -5,6 +5,7 @@ EXEC fail with WatchError), so the race the store exists for can be forced deter
 second replica issues a ticket between the first one's read and write. Rasa's own RedisLockStore
 runs the same interleaving beside ours and hands out a duplicate ticket.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -29,8 +30,9 @@ CONVERSATION = "someone"
 def server(monkeypatch) -> fakeredis.FakeServer:
     """Every Redis client built from here on talks to this one in-process server."""
     shared = fakeredis.FakeServer()
-    monkeypatch.setattr(redis, "StrictRedis", functools.partial(fakeredis.FakeStrictRedis,
-                                                                server=shared))
+    monkeypatch.setattr(
+        redis, "StrictRedis", functools.partial(fakeredis.FakeStrictRedis, server=shared)
+    )
     return shared
 
 
@@ -101,7 +103,7 @@ def test_cleanup_keeps_the_lock_while_someone_waits(server):
 
 
 def test_update_lock_drops_only_expired_tickets(server):
-    store, = replicas(AtomicRedisLockStore, 1)
+    (store,) = replicas(AtomicRedisLockStore, 1)
     store.issue_ticket(CONVERSATION, lock_lifetime=0.01)
     kept = store.issue_ticket(CONVERSATION, lock_lifetime=60)
     time.sleep(0.05)
@@ -112,7 +114,7 @@ def test_update_lock_drops_only_expired_tickets(server):
 
 
 def test_finish_serving_leaves_the_other_tickets(server):
-    store, = replicas(AtomicRedisLockStore, 1)
+    (store,) = replicas(AtomicRedisLockStore, 1)
     done, other = store.issue_ticket(CONVERSATION), store.issue_ticket(CONVERSATION)
     store.finish_serving(CONVERSATION, done)
     assert [t.number for t in store.get_lock(CONVERSATION).tickets] == [other]
@@ -137,8 +139,13 @@ def test_two_replicas_take_turns_in_rasas_waiting_loop(server):
 
 
 def test_rasa_builds_it_from_an_endpoints_entry(server):
-    config = EndpointConfig(url="redis.internal", type="cramp_ops.lock_store.AtomicRedisLockStore",
-                            port="6380", db="3", key_prefix="cramps")
+    config = EndpointConfig(
+        url="redis.internal",
+        type="cramp_ops.lock_store.AtomicRedisLockStore",
+        port="6380",
+        db="3",
+        key_prefix="cramps",
+    )
     store = LockStore.create(config)
     assert isinstance(store, AtomicRedisLockStore) and store.key_prefix == "cramps:lock:"
     connection = store.red.connection_pool.connection_kwargs
@@ -146,7 +153,7 @@ def test_rasa_builds_it_from_an_endpoints_entry(server):
 
 
 def test_an_unreachable_redis_is_a_lock_error(server):
-    store, = replicas(AtomicRedisLockStore, 1)
+    (store,) = replicas(AtomicRedisLockStore, 1)
     server.connected = False
     with pytest.raises(LockError):
         store.issue_ticket(CONVERSATION)

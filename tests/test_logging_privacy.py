@@ -6,6 +6,7 @@ distinctive marker through the main paths (a knowledge question, a medicine, a r
 escalation, a follow-up, the cramp check, a typed intent) and look for the marker and the sender
 ID in both logs. (At --debug Rasa does log messages and events: never run production at debug.)
 """
+
 from __future__ import annotations
 
 import uuid
@@ -32,7 +33,7 @@ def test_no_message_text_and_no_sender_id_in_either_log(servers):
         f"my calf is red, swollen and warm after a cramp {marker}",
         f"help me figure out my cramps {marker}",
         "stop",
-        f"/ask_magnesium",
+        "/ask_magnesium",
         f"thanks {marker}",
     ]
     for text in messages:

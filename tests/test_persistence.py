@@ -8,6 +8,7 @@ the same file, and check the conversation goes on where it was: earlier events a
 on PostgreSQL, the same (including a database restart in the middle of a conversation) is checked
 by scripts/cluster_test.py.
 """
+
 from __future__ import annotations
 
 import signal
@@ -29,7 +30,9 @@ def user_texts(events: List[Dict]) -> List[str]:
 
 def stored_rows(servers: Servers, sender: str) -> int:
     with sqlite3.connect(servers.tracker_db) as db:
-        return db.execute("SELECT COUNT(*) FROM events WHERE sender_id = ?", (sender,)).fetchone()[0]
+        return db.execute("SELECT COUNT(*) FROM events WHERE sender_id = ?", (sender,)).fetchone()[
+            0
+        ]
 
 
 def test_the_conversation_continues_after_a_clean_restart(restartable_servers):
@@ -70,4 +73,3 @@ def test_nothing_is_lost_when_the_server_is_killed(restartable_servers):
     servers.say(sender, "thank you")
     assert user_texts(servers.tracker(sender)["events"]) == sent + [FOLLOW_UP, "thank you"]
     assert stored_rows(servers, sender) == len(servers.tracker(sender)["events"])
-

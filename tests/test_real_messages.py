@@ -5,6 +5,7 @@ The corpus is scored against the real assistant by scripts/real_eval.py; this on
 it measures stays meaningful (enough benign stories to measure false alarms, enough see-a-doctor and
 worse stories to measure under-triage, every topic and tier represented).
 """
+
 from __future__ import annotations
 
 import re
@@ -16,18 +17,50 @@ import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
 CORPUS = ROOT / "tests" / "data" / "real_messages.yml"
-NLU_FILES = (sorted((ROOT / "data" / "nlu").glob("*.yml"))
-             + sorted((ROOT / "tests" / "nlu").glob("*.yml")))
+NLU_FILES = sorted((ROOT / "data" / "nlu").glob("*.yml")) + sorted(
+    (ROOT / "tests" / "nlu").glob("*.yml")
+)
 
 TIERS = ["none", "see_doctor", "urgent", "emergency"]
-CAUSES = ["dehydration", "footwear", "electrolytes", "medication", "vascular", "nerve", "pregnancy",
-          "night"]
+CAUSES = [
+    "dehydration",
+    "footwear",
+    "electrolytes",
+    "medication",
+    "vascular",
+    "nerve",
+    "pregnancy",
+    "night",
+]
 #: the 21 topic IDs of the evaluation contract (README)
-TOPIC_IDS = {"definition", "causes", "treatment", "magnesium", "see_doctor",
-             *(f"cause_{c}" for c in CAUSES), *(f"treat_{c}" for c in CAUSES)}
-KINDS = {"story", "letter", "typo", "third_person", "multi_question", "greeting_question",
-         "multi_turn", "question", "benign", "denied", "figurative", "long_standing",
-         "past_episode", "claudication", "diabetic_numbness", "persistent", "rest_pain"}
+TOPIC_IDS = {
+    "definition",
+    "causes",
+    "treatment",
+    "magnesium",
+    "see_doctor",
+    *(f"cause_{c}" for c in CAUSES),
+    *(f"treat_{c}" for c in CAUSES),
+}
+KINDS = {
+    "story",
+    "letter",
+    "typo",
+    "third_person",
+    "multi_question",
+    "greeting_question",
+    "multi_turn",
+    "question",
+    "benign",
+    "denied",
+    "figurative",
+    "long_standing",
+    "past_episode",
+    "claudication",
+    "diabetic_numbness",
+    "persistent",
+    "rest_pain",
+}
 #: messages shorter than this ("hello", "tell me more") are too generic to count as copied
 MIN_WORDS_COPIED = 4
 #: NLU examples at least this long must not appear inside a corpus message
@@ -62,8 +95,8 @@ def kinds(case: Dict) -> List[str]:
 def normalise(text: str) -> str:
     """Lower case, Rasa entity annotations unwrapped ([Lasix](medication) -> lasix), punctuation
     dropped, whitespace collapsed: so a copy is found whatever its punctuation or annotation."""
-    text = re.sub(r"\[([^\]]*)\]\([^)]*\)", r"\1", text)   # [text](entity)
-    text = re.sub(r"\[([^\]]*)\]\{[^}]*\}", r"\1", text)   # [text]{"entity": ...}
+    text = re.sub(r"\[([^\]]*)\]\([^)]*\)", r"\1", text)  # [text](entity)
+    text = re.sub(r"\[([^\]]*)\]\{[^}]*\}", r"\1", text)  # [text]{"entity": ...}
     text = re.sub(r"[^\w\s]", " ", text.lower())
     return " ".join(text.split())
 
@@ -75,8 +108,9 @@ def nlu_examples() -> List[str]:
         for block in data.get("nlu", []) or []:
             raw = block.get("examples") if isinstance(block, dict) else None
             if isinstance(raw, str):
-                examples += [line.strip()[2:] for line in raw.splitlines()
-                             if line.strip().startswith("- ")]
+                examples += [
+                    line.strip()[2:] for line in raw.splitlines() if line.strip().startswith("- ")
+                ]
     return [normalise(e) for e in examples if e.strip()]
 
 
@@ -86,8 +120,9 @@ def test_at_least_150_cases():
 
 
 def test_every_topic_id_is_covered():
-    covered = {t for case in CASES for labels in labelled_turns(case)
-               for t in (labels.get("topics") or [])}
+    covered = {
+        t for case in CASES for labels in labelled_turns(case) for t in (labels.get("topics") or [])
+    }
     missing = TOPIC_IDS - covered
     assert not missing, sorted(missing)
 
@@ -115,10 +150,24 @@ def test_at_least_40_see_doctor_or_worse_cases():
     assert sum(lowest(c["urgency"]) in ("urgent", "emergency") for c in serious) >= 15
 
 
-@pytest.mark.parametrize("kind", ["story", "letter", "typo", "third_person", "multi_question",
-                                  "greeting_question", "multi_turn", "figurative", "denied",
-                                  "claudication", "diabetic_numbness", "persistent",
-                                  "long_standing"])
+@pytest.mark.parametrize(
+    "kind",
+    [
+        "story",
+        "letter",
+        "typo",
+        "third_person",
+        "multi_question",
+        "greeting_question",
+        "multi_turn",
+        "figurative",
+        "denied",
+        "claudication",
+        "diabetic_numbness",
+        "persistent",
+        "long_standing",
+    ],
+)
 def test_every_voice_is_represented(kind):
     assert sum(kind in kinds(case) for case in CASES) >= 2, kind
 
@@ -136,9 +185,11 @@ def case_problems(case: Dict) -> List[str]:
     if "turns" in case:
         if len(case["turns"]) < 2:
             problems.append("a conversation has at least two turns")
-        problems += [f"unknown turn keys {turn}" for turn in case["turns"]
-                     if not isinstance(turn, str)
-                     and not set(turn) <= {"text", "topics", "urgency"}]
+        problems += [
+            f"unknown turn keys {turn}"
+            for turn in case["turns"]
+            if not isinstance(turn, str) and not set(turn) <= {"text", "topics", "urgency"}
+        ]
     if not all(isinstance(m, str) and m.strip() for m in messages(case)):
         problems.append("empty message")
     if "topics" not in case or "urgency" not in case:
@@ -151,8 +202,9 @@ def case_problems(case: Dict) -> List[str]:
             elif len(set(topics)) != len(topics):
                 problems.append(f"duplicate topic in {topics}")
         urgency = labels.get("urgency")
-        if urgency is not None and (not isinstance(urgency, list) or not urgency
-                                    or not all(t in TIERS for t in urgency)):
+        if urgency is not None and (
+            not isinstance(urgency, list) or not urgency or not all(t in TIERS for t in urgency)
+        ):
             problems.append(f"bad urgency {urgency}")
     if not kinds(case) or not set(kinds(case)) <= KINDS:
         problems.append(f"bad kind {kinds(case)}")
@@ -201,6 +253,10 @@ def test_no_corpus_message_is_in_the_nlu_data(examples):
 
 def test_no_long_nlu_example_is_inside_a_corpus_message(examples):
     corpus = [f" {normalise(m)} " for case in CASES for m in messages(case)]
-    inside = [e for e in examples if len(e.split()) >= MIN_WORDS_EXAMPLE_INSIDE
-              and any(f" {e} " in message for message in corpus)]
+    inside = [
+        e
+        for e in examples
+        if len(e.split()) >= MIN_WORDS_EXAMPLE_INSIDE
+        and any(f" {e} " in message for message in corpus)
+    ]
     assert not inside, inside

@@ -1,4 +1,5 @@
 """The red-flag detector: signs, denials, questions, combinations, and the labelled corpus."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -25,41 +26,47 @@ def tier(detector: RedFlagDetector, text: str) -> str:
     return detector(text).tier
 
 
-@pytest.mark.parametrize("text, expected", [
-    ("my chest feels tight and my calf is cramping", "emergency"),
-    ("cramping calf and i'm really short of breath", "emergency"),
-    ("i've been coughing up blood since my leg cramp", "emergency"),
-    ("my dad's foot is cold and blue", "emergency"),
-    ("her toes have gone pale and icy cold", "emergency"),
-    ("after the cramp i can't move my foot at all", "emergency"),
-    ("he fainted after a bad cramp in his leg", "emergency"),
-    ("my foot hurts even when I'm resting", "urgent"),
-    ("my calf is swollen, red and hot", "urgent"),
-    ("one calf suddenly swelled up", "urgent"),
-    ("diabetic, and there's a sore on my foot that won't heal", "urgent"),
-    ("i'm 30 weeks pregnant and my face and hands are suddenly swollen", "urgent"),
-    ("I get foot cramps every night", "see_doctor"),
-    ("my feet are numb and tingling", "see_doctor"),
-    ("my calves cramp after walking 100 metres and I have to stop", "see_doctor"),
-    ("the cramps wake me up and stretching hasn't helped", "see_doctor"),
-    ("I started atorvastatin and now my feet cramp", "see_doctor"),
-    ("what causes foot cramps?", "none"),
-    ("how much water should I drink before a run", "none"),
-    ("I had a cramp after football yesterday", "none"),
-])
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("my chest feels tight and my calf is cramping", "emergency"),
+        ("cramping calf and i'm really short of breath", "emergency"),
+        ("i've been coughing up blood since my leg cramp", "emergency"),
+        ("my dad's foot is cold and blue", "emergency"),
+        ("her toes have gone pale and icy cold", "emergency"),
+        ("after the cramp i can't move my foot at all", "emergency"),
+        ("he fainted after a bad cramp in his leg", "emergency"),
+        ("my foot hurts even when I'm resting", "urgent"),
+        ("my calf is swollen, red and hot", "urgent"),
+        ("one calf suddenly swelled up", "urgent"),
+        ("diabetic, and there's a sore on my foot that won't heal", "urgent"),
+        ("i'm 30 weeks pregnant and my face and hands are suddenly swollen", "urgent"),
+        ("I get foot cramps every night", "see_doctor"),
+        ("my feet are numb and tingling", "see_doctor"),
+        ("my calves cramp after walking 100 metres and I have to stop", "see_doctor"),
+        ("the cramps wake me up and stretching hasn't helped", "see_doctor"),
+        ("I started atorvastatin and now my feet cramp", "see_doctor"),
+        ("what causes foot cramps?", "none"),
+        ("how much water should I drink before a run", "none"),
+        ("I had a cramp after football yesterday", "none"),
+    ],
+)
 def test_signs_and_tiers(detector, text, expected):
     assert tier(detector, text) == expected
 
 
-@pytest.mark.parametrize("text", [
-    "no swelling, no redness, just the cramp",
-    "it isn't red or swollen",
-    "no chest pain or shortness of breath, only a foot cramp",
-    "my doctor ruled out a clot",
-    "without any numbness or tingling",
-    "I don't have any chest pain, I just want to know why my toes curl",
-    "never fainted, just the cramps after running",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "no swelling, no redness, just the cramp",
+        "it isn't red or swollen",
+        "no chest pain or shortness of breath, only a foot cramp",
+        "my doctor ruled out a clot",
+        "without any numbness or tingling",
+        "I don't have any chest pain, I just want to know why my toes curl",
+        "never fainted, just the cramps after running",
+    ],
+)
 def test_denied_signs_do_not_count(detector, text):
     result = detector(text)
     assert result.tier == "none", result.as_dict()
@@ -78,11 +85,14 @@ def test_a_sign_inside_a_negative_phrase_is_still_reported(detector):
     assert tier(detector, "Not only is my calf swollen, it's red and hot too") == "urgent"
 
 
-@pytest.mark.parametrize("text", [
-    "is swelling a bad sign?",
-    "can a blood clot cause foot cramps?",
-    "what are the signs of poor circulation like pain at rest",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "is swelling a bad sign?",
+        "can a blood clot cause foot cramps?",
+        "what are the signs of poor circulation like pain at rest",
+    ],
+)
 def test_general_questions_about_signs_stay_low(detector, text):
     assert tier_rank(tier(detector, text)) <= tier_rank("see_doctor")
 
@@ -103,10 +113,15 @@ def test_highest_tier_wins_and_reasons_name_the_signs(detector):
     assert {"chest_pain", "numbness_or_tingling"} <= {f.sign for f in result.findings}
 
 
-@pytest.mark.parametrize("text", [
-    "my blue running shoes hurt my feet", "I have a cold, can that cause cramps?",
-    "is cold water good for cramps", "what about red wine and cramps?",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "my blue running shoes hurt my feet",
+        "I have a cold, can that cause cramps?",
+        "is cold water good for cramps",
+        "what about red wine and cramps?",
+    ],
+)
 def test_look_alike_words_are_not_signs(detector, text):
     assert tier(detector, text) == "none"
 
@@ -118,7 +133,7 @@ def test_gabapentin_as_treatment_is_not_a_suspected_cause(detector):
 def test_findings_carry_offsets_into_the_text(detector):
     text = "Yesterday my calf got really swollen."
     finding = next(f for f in detector(text).findings if f.sign == "swelling")
-    assert text[finding.start:finding.end] == finding.text
+    assert text[finding.start : finding.end] == finding.text
     assert "swollen" in finding.text
 
 
@@ -129,6 +144,7 @@ def test_works_without_a_lemmatizer():
 
 
 # ---- the labelled corpus written from the rubric (tests/data/triage_cases.yml) ----
+
 
 def corpus() -> List[Dict]:
     with open(ROOT / "tests" / "data" / "triage_cases.yml", encoding="utf-8") as handle:
@@ -147,13 +163,15 @@ def test_corpus_has_no_under_triage(detector):
 
 def test_corpus_false_alarms_at_most_ten_percent(detector):
     benign = [c for c in corpus() if c["tier"] == "none"]
-    alarms = [c["text"] for c in benign
-              if tier(detector, c["text"]) not in c.get("allowed", ["none"])]
+    alarms = [
+        c["text"] for c in benign if tier(detector, c["text"]) not in c.get("allowed", ["none"])
+    ]
     assert len(benign) >= 50
     assert len(alarms) / len(benign) <= 0.10, alarms
 
 
 # ---- the terms file ----
+
 
 def test_shipped_terms_are_valid():
     terms = load_terms()
@@ -173,8 +191,10 @@ def test_a_bare_yaml_no_is_rejected():
 
 def test_unknown_vocabulary_is_rejected():
     terms = load_terms()
-    terms = {**terms, "signs": terms["signs"] + [
-        {"id": "x", "tier": "urgent", "near": ["nope"], "why": "w"}]}
+    terms = {
+        **terms,
+        "signs": terms["signs"] + [{"id": "x", "tier": "urgent", "near": ["nope"], "why": "w"}],
+    }
     with pytest.raises(TermsError, match="unknown vocabulary"):
         validate_terms(terms)
 
@@ -196,8 +216,11 @@ def test_brand_names_come_from_the_lookup_file(detector):
 
 
 def test_one_input_form_case_does_not_matter(detector):
-    for text in ["My Foot Went COLD and BLUE", "Since starting CRESTOR my toes cramp",
-                 "NO swelling, just the cramp"]:
+    for text in [
+        "My Foot Went COLD and BLUE",
+        "Since starting CRESTOR my toes cramp",
+        "NO swelling, just the cramp",
+    ]:
         assert detector(text).as_dict() == detector(text.lower()).as_dict()
 
 

@@ -7,6 +7,7 @@ sender who comes back in a second session. Every figure is checked against hand-
 then the HTML: the "<5" rule, rates that do not give small counts away, and that no typed text,
 no bot text and no sender ID appears in it.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -31,8 +32,9 @@ from cramp_ops.small_counts import count, median_of, rate
 
 ROOT = Path(__file__).resolve().parents[1]
 COMMAND = str(Path(sys.executable).with_name("cramp-report"))
-D1, D2, D3, D4 = (datetime(2026, 11, d, 9, 0, tzinfo=timezone.utc).timestamp()
-                  for d in (20, 21, 22, 23))
+D1, D2, D3, D4 = (
+    datetime(2026, 11, d, 9, 0, tzinfo=timezone.utc).timestamp() for d in (20, 21, 22, 23)
+)
 DAYS = [date(2026, 11, d) for d in (20, 21, 22, 23)]
 NOW = datetime(2026, 11, 24, 12, 0, tzinfo=timezone.utc)
 
@@ -40,58 +42,83 @@ NOW = datetime(2026, 11, 24, 12, 0, tzinfo=timezone.utc)
 def scenario() -> List[Script]:
     scripts: List[Script] = []
     for i in range(6):  # day 1, REST: a night-cramp question rated helpful
-        scripts.append(Script(f"+1555000{i:04d}", D1 + i * 600)
-                       .small_talk(f"hello there number {i}")
-                       .ask(f"why do my feet cramp at night {i} zz", "cause_night")
-                       .feedback(f"yes that helped {i}", True))
+        scripts.append(
+            Script(f"+1555000{i:04d}", D1 + i * 600)
+            .small_talk(f"hello there number {i}")
+            .ask(f"why do my feet cramp at night {i} zz", "cause_night")
+            .feedback(f"yes that helped {i}", True)
+        )
     for i in range(5):  # day 2, socket.io: the same question rated unhelpful
-        scripts.append(Script(f"web-session-{i}", D2 + i * 600, "socketio")
-                       .ask(f"my toes curl up in bed {i}", "cause_night")
-                       .feedback(f"not really {i}", False))
-    scripts.append(Script("web-session-many", D2 + 4000, "socketio")
-                   .ask("what exactly is a foot cramp", "definition")
-                   .feedback("thumbs up one", True)
-                   .ask("explain cramps to me again", "definition")
-                   .feedback("thumbs up two", True)
-                   .ask("does magnesium help at all", "magnesium")
-                   .feedback("great thanks", True)
-                   .feedback("actually no it did not", False))  # a changed vote: counts as 👎
-    scripts.append(Script("fallback-sender", D2 + 5000)
-                   .fallback("blorptastic wiggle toes", ["cause_night", "treat_night"])
-                   .ask("how do i stop them at night then", "treat_night", confidence=0.4))
-    scripts.append(Script("escalation-sender", D2 + 6000)
-                   .ask("my calf is swollen hot and I cannot breathe", "see_doctor",
-                        urgency="emergency", intent="report_symptoms")
-                   .small_talk("ok thanks", "thank"))
-    scripts.append(Script("check-finished", D3, "socketio")
-                   .start_check("help me figure out my cramps")
-                   .check_answer("at night in bed quincunx")
-                   .check_answer("most nights xylophone", urgency="see_doctor")
-                   .check_last_answer("none of those zanzibar", urgency="see_doctor"))
-    scripts.append(Script("check-stopped", D3 + 600, "socketio")
-                   .start_check("start the cramp check please")
-                   .check_answer("whenever really")
-                   .check_stop("stop this now"))
-    scripts.append(Script("check-resumed", D3 + 1200, "socketio")
-                   .start_check("can you check my cramps")
-                   .check_answer("at rest mostly")
-                   .check_stop("never mind")
-                   .resume_check("continue the cramp check")
-                   .check_answer("every single day")
-                   .check_last_answer("nothing like that"))
-    scripts.append(Script("check-abandoned", D3 + 1800, "socketio")
-                   .start_check("help me work out my cramps")
-                   .check_answer("any time at all"))
-    scripts.append(Script("core-fallback", D3 + 2400)
-                   .fallback("hiya bot thing", ["cause_night"], intent="greet", confidence=0.9)
-                   .small_talk("bye now", "goodbye"))
+        scripts.append(
+            Script(f"web-session-{i}", D2 + i * 600, "socketio")
+            .ask(f"my toes curl up in bed {i}", "cause_night")
+            .feedback(f"not really {i}", False)
+        )
+    scripts.append(
+        Script("web-session-many", D2 + 4000, "socketio")
+        .ask("what exactly is a foot cramp", "definition")
+        .feedback("thumbs up one", True)
+        .ask("explain cramps to me again", "definition")
+        .feedback("thumbs up two", True)
+        .ask("does magnesium help at all", "magnesium")
+        .feedback("great thanks", True)
+        .feedback("actually no it did not", False)
+    )  # a changed vote: counts as 👎
+    scripts.append(
+        Script("fallback-sender", D2 + 5000)
+        .fallback("blorptastic wiggle toes", ["cause_night", "treat_night"])
+        .ask("how do i stop them at night then", "treat_night", confidence=0.4)
+    )
+    scripts.append(
+        Script("escalation-sender", D2 + 6000)
+        .ask(
+            "my calf is swollen hot and I cannot breathe",
+            "see_doctor",
+            urgency="emergency",
+            intent="report_symptoms",
+        )
+        .small_talk("ok thanks", "thank")
+    )
+    scripts.append(
+        Script("check-finished", D3, "socketio")
+        .start_check("help me figure out my cramps")
+        .check_answer("at night in bed quincunx")
+        .check_answer("most nights xylophone", urgency="see_doctor")
+        .check_last_answer("none of those zanzibar", urgency="see_doctor")
+    )
+    scripts.append(
+        Script("check-stopped", D3 + 600, "socketio")
+        .start_check("start the cramp check please")
+        .check_answer("whenever really")
+        .check_stop("stop this now")
+    )
+    scripts.append(
+        Script("check-resumed", D3 + 1200, "socketio")
+        .start_check("can you check my cramps")
+        .check_answer("at rest mostly")
+        .check_stop("never mind")
+        .resume_check("continue the cramp check")
+        .check_answer("every single day")
+        .check_last_answer("nothing like that")
+    )
+    scripts.append(
+        Script("check-abandoned", D3 + 1800, "socketio")
+        .start_check("help me work out my cramps")
+        .check_answer("any time at all")
+    )
+    scripts.append(
+        Script("core-fallback", D3 + 2400)
+        .fallback("hiya bot thing", ["cause_night"], intent="greet", confidence=0.9)
+        .small_talk("bye now", "goodbye")
+    )
     scripts.append(Script("feedback-first", D3 + 3000).feedback("that was helpful", True))
-    scripts.append(Script("returning", D3 + 3600)
-                   .ask("what causes foot cramps generally", "causes")
-                   .session(at=D4)
-                   .ask("how are they treated", "treatment")
-                   .ask("my leg is red and swollen", "see_doctor", urgency="urgent",
-                        intent="report_symptoms"))
+    scripts.append(
+        Script("returning", D3 + 3600)
+        .ask("what causes foot cramps generally", "causes")
+        .session(at=D4)
+        .ask("how are they treated", "treatment")
+        .ask("my leg is red and swollen", "see_doctor", urgency="urgent", intent="report_symptoms")
+    )
     return scripts
 
 
@@ -126,6 +153,7 @@ def html(engine, tmp_path_factory) -> str:
 
 # ---------------------------------------------------------------- the figures ----
 
+
 def test_conversations_and_turns_per_day_and_channel(figures):
     assert figures.first_event == DAYS[0] and figures.last_event == DAYS[-1]
     assert figures.days == DAYS
@@ -143,18 +171,34 @@ def test_conversations_and_turns_per_day_and_channel(figures):
 
 
 def test_topics_answered(figures):
-    assert dict(figures.topics) == {"cause_night": 11, "definition": 2, "magnesium": 1,
-                                    "treat_night": 1, "see_doctor": 2, "causes": 1,
-                                    "treatment": 1}
+    assert dict(figures.topics) == {
+        "cause_night": 11,
+        "definition": 2,
+        "magnesium": 1,
+        "treat_night": 1,
+        "see_doctor": 2,
+        "causes": 1,
+        "treatment": 1,
+    }
     assert figures.topic_answers == 19
 
 
 def test_urgency_tiers_count_each_conversation_once_at_its_highest(figures):
     assert dict(figures.tiers) == {"none": 19, "see_doctor": 1, "urgent": 1, "emergency": 1}
-    by_day = {(d, t): figures.tiers_per_day[d, t] for d in DAYS for t in TIERS
-              if figures.tiers_per_day[d, t]}
-    assert by_day == {(DAYS[0], "none"): 6, (DAYS[1], "none"): 7, (DAYS[1], "emergency"): 1,
-                      (DAYS[2], "none"): 6, (DAYS[2], "see_doctor"): 1, (DAYS[3], "urgent"): 1}
+    by_day = {
+        (d, t): figures.tiers_per_day[d, t]
+        for d in DAYS
+        for t in TIERS
+        if figures.tiers_per_day[d, t]
+    }
+    assert by_day == {
+        (DAYS[0], "none"): 6,
+        (DAYS[1], "none"): 7,
+        (DAYS[1], "emergency"): 1,
+        (DAYS[2], "none"): 6,
+        (DAYS[2], "see_doctor"): 1,
+        (DAYS[3], "urgent"): 1,
+    }
 
 
 def test_fallbacks_low_confidence_and_offered_topics(figures):
@@ -166,8 +210,13 @@ def test_fallbacks_low_confidence_and_offered_topics(figures):
 
 def test_guided_check(figures):
     check = figures.check
-    assert (check.started, check.finished, check.stopped, check.unfinished, check.resumed) == \
-        (4, 2, 1, 1, 1)
+    assert (check.started, check.finished, check.stopped, check.unfinished, check.resumed) == (
+        4,
+        2,
+        1,
+        1,
+        1,
+    )
     assert check.started == check.finished + check.stopped + check.unfinished
 
 
@@ -187,6 +236,7 @@ def test_since_and_until_select_whole_days(engine, tmp_path):
 
 # ---------------------------------------------------------------- the rule for small numbers ----
 
+
 @pytest.mark.parametrize("n, text", [(0, "<5"), (4, "<5"), (5, "5"), (123, "123")])
 def test_counts_below_5_are_withheld(n, text):
     shown = count(n)
@@ -194,15 +244,18 @@ def test_counts_below_5_are_withheld(n, text):
     assert (shown.value is None) == (n < 5)
 
 
-@pytest.mark.parametrize("part, whole, text", [
-    (6, 11, "55%"),  # both sides >= 5: exact
-    (1, 21, "<24%"),  # a small part: a bound from the threshold (5 / 21), not from the 1
-    (4, 21, "<24%"),  # ... the same bound, whatever the small part is
-    (17, 21, ">76%"),  # a small rest: the bound from the other side
-    (2, 6, "—"),  # both sides small
-    (3, 4, "—"),  # too few in all
-    (0, 0, "—"),
-])
+@pytest.mark.parametrize(
+    "part, whole, text",
+    [
+        (6, 11, "55%"),  # both sides >= 5: exact
+        (1, 21, "<24%"),  # a small part: a bound from the threshold (5 / 21), not from the 1
+        (4, 21, "<24%"),  # ... the same bound, whatever the small part is
+        (17, 21, ">76%"),  # a small rest: the bound from the other side
+        (2, 6, "—"),  # both sides small
+        (3, 4, "—"),  # too few in all
+        (0, 0, "—"),
+    ],
+)
 def test_rates_never_reveal_a_small_count(part, whole, text):
     assert rate(part, whole).text == text
 
@@ -222,7 +275,7 @@ def test_configured_channels_are_listed_even_when_unused(engine, tmp_path):
     assert row(text, "socketio") == ["10", "32"]
     # shown counts first (rest 12, socketio 10), then the withheld ones in the configured order
     listed = re.findall(r'<tr><th scope="row">(\w+)</th><td>', text.split("Per channel")[1])
-    assert listed[:len(channels)] == ["rest", "socketio"] + channels[2:]
+    assert listed[: len(channels)] == ["rest", "socketio"] + channels[2:]
 
 
 def test_a_median_needs_five_conversations():
@@ -292,7 +345,7 @@ def test_html_figures(html):
 
 
 def test_feedback_rows_show_rated_answers_and_the_helpful_rate(html):
-    section = html[html.index('id="feedback"'):html.index('id="reading"')]
+    section = html[html.index('id="feedback"') : html.index('id="reading"')]
     titles = report.topic_titles()
     assert row(section, titles["cause_night"]) == ["11", "55%"]
     assert row(section, titles["definition"]) == ["&lt;5", "—"]
@@ -315,13 +368,14 @@ def test_no_figure_below_5_is_shown(html):
 
 def test_chart_bars_of_different_small_counts_look_the_same(html):
     # definition (2), magnesium (1), treat_night (1), causes (1) in the topics chart
-    chart = html[html.index("Answers per topic"):html.index("Topics answered (all answers")]
+    chart = html[html.index("Answers per topic") : html.index("Topics answered (all answers")]
     bars = dict(re.findall(r'<g class="bar" data-label="([^"]+)">(.*?)</g>', chart))
     titles = report.topic_titles()
 
     def drawn(topic: str) -> List[str]:  # the bar's rectangles, without the row's position
         rects = re.findall(r"<rect[^>]*>", bars[titles[topic]])
         return [re.sub(r' y="[\d.]+"', "", r) for r in rects]
+
     assert drawn("definition") == drawn("magnesium") == drawn("causes")
     assert drawn("definition") != drawn("cause_night")
 
@@ -355,11 +409,17 @@ def test_the_report_is_self_contained(html):
 
 # ---------------------------------------------------------------- the command ----
 
+
 def test_command_writes_the_report_and_leaves_the_store_as_it_was(store, tmp_path):
     before = hashlib.sha256(store.read_bytes()).hexdigest()
     out = tmp_path / "nested" / "report.html"
-    result = subprocess.run([COMMAND, "--endpoints", str(endpoints_for(store)), "--out", str(out)],
-                            capture_output=True, text=True, timeout=120, cwd=tmp_path)
+    result = subprocess.run(
+        [COMMAND, "--endpoints", str(endpoints_for(store)), "--out", str(out)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=tmp_path,
+    )
     assert result.returncode == 0, result.stderr
     assert "22 conversations, 60 turns" in result.stdout
     assert out.is_file() and "<svg" in out.read_text()
@@ -374,8 +434,7 @@ def test_the_connection_is_read_only(engine):
 
 def test_a_missing_store_is_an_error_not_an_empty_report(tmp_path):
     out = tmp_path / "report.html"
-    code = report.main(["--endpoints", str(endpoints_for(tmp_path / "none.db")),
-                        "--out", str(out)])
+    code = report.main(["--endpoints", str(endpoints_for(tmp_path / "none.db")), "--out", str(out)])
     assert code == 2 and not out.exists() and not (tmp_path / "none.db").exists()
 
 
@@ -388,9 +447,18 @@ def test_an_empty_store_gives_a_report_saying_so(tmp_path):
 
 def test_production_endpoints_give_a_read_only_postgresql_engine(monkeypatch):
     """deploy/endpoints.production.yml, its ${VAR}s expanded as Rasa does; no server needed."""
-    env = {"DB_HOST": "db.internal", "DB_PORT": "5433", "DB_NAME": "cramps", "DB_USER": "reader",
-           "DB_PASSWORD": "s3cret", "ACTION_ENDPOINT_URL": "http://actions:5055/webhook",
-           "REDIS_HOST": "redis", "REDIS_PORT": "6379", "REDIS_DB": "0", "REDIS_PASSWORD": ""}
+    env = {
+        "DB_HOST": "db.internal",
+        "DB_PORT": "5433",
+        "DB_NAME": "cramps",
+        "DB_USER": "reader",
+        "DB_PASSWORD": "s3cret",
+        "ACTION_ENDPOINT_URL": "http://actions:5055/webhook",
+        "REDIS_HOST": "redis",
+        "REDIS_PORT": "6379",
+        "REDIS_DB": "0",
+        "REDIS_PASSWORD": "",
+    }
     for name, value in env.items():
         monkeypatch.setenv(name, value)
     seen: Dict[str, object] = {}
@@ -398,11 +466,17 @@ def test_production_endpoints_give_a_read_only_postgresql_engine(monkeypatch):
     def fake_create_engine(url, **kwargs):
         seen.update(url=url, **kwargs)
         return "engine"
+
     monkeypatch.setattr(store_reader.sa, "create_engine", fake_create_engine)
     store_reader.read_only_engine(ROOT / "deploy" / "endpoints.production.yml")
     url = seen["url"]
-    assert (url.get_backend_name(), url.host, url.port, url.database, url.username) == \
-        ("postgresql", "db.internal", 5433, "cramps", "reader")
+    assert (url.get_backend_name(), url.host, url.port, url.database, url.username) == (
+        "postgresql",
+        "db.internal",
+        5433,
+        "cramps",
+        "reader",
+    )
     assert "default_transaction_read_only=on" in seen["connect_args"]["options"]
     assert seen["hide_parameters"] is True
 
@@ -411,6 +485,7 @@ def test_the_names_the_report_relies_on_are_in_the_domain():
     domain = yaml.safe_load((ROOT / "domain.yml").read_text(encoding="utf-8"))
     assert set(turns.SLOTS_READ) <= set(domain["slots"])
     assert domain["slots"]["urgency"]["values"] == list(TIERS)
-    assert {turns.SUGGEST_ACTION, turns.CHECK_START_ACTION, "action_cramp_check_summary"} <= \
-        set(domain["actions"])
+    assert {turns.SUGGEST_ACTION, turns.CHECK_START_ACTION, "action_cramp_check_summary"} <= set(
+        domain["actions"]
+    )
     assert {f"ask_{t}" for t in TOPIC_IDS} <= set(domain["intents"])  # the "did you mean" payloads

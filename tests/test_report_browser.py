@@ -12,6 +12,7 @@ for the absence of every typed text and sender ID. Screenshot: artifacts/screens
 Feedback intents (feedback_helpful / feedback_unhelpful) count once the model knows them; until
 then Rasa parses "/feedback_helpful" as text and the turn is expected as whatever NLU made of it.
 """
+
 from __future__ import annotations
 
 import os
@@ -36,18 +37,38 @@ pytestmark = [pytest.mark.integration, pytest.mark.browser]
 
 CHROMIUM = Path("/usr/bin/chromium")
 SCREENSHOTS = ROOT / "artifacts" / "screenshots"
-CHROMIUM_ARGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic",
-                 "--no-first-run", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync"]
+CHROMIUM_ARGS = [
+    "--headless=new",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 COMMAND = str(Path(sys.executable).with_name("cramp-report"))
 SUGGEST_FIRST = object()  # "click" the first topic the last "did you mean" reply offered
 
-STATIN_CHECK = ["can you check my cramps", "at night in bed", "most nights", "a few minutes",
-                "no", "I take atorvastatin", "none", "neither", "neither", "none"]
+STATIN_CHECK = [
+    "can you check my cramps",
+    "at night in bed",
+    "most nights",
+    "a few minutes",
+    "no",
+    "I take atorvastatin",
+    "none",
+    "neither",
+    "neither",
+    "none",
+]
 CONVERSATIONS: Dict[str, List[object]] = {
     "knowledge": ["hello there", "what is a foot cramp", "/feedback_helpful"],
-    "cause": ["why do my feet cramp at night?", "/feedback_unhelpful",
-              "any evidence magnesium tablets work"],
+    "cause": [
+        "why do my feet cramp at night?",
+        "/feedback_unhelpful",
+        "any evidence magnesium tablets work",
+    ],
     "fallback": ["asdf qwer zxcv", SUGGEST_FIRST],
     "escalation": ["my calf is swollen red and hot", "thanks a lot"],
     "finished-check": STATIN_CHECK,
@@ -105,9 +126,13 @@ def talk(servers: Servers, sender: str, messages: List[object], expected: Expect
         offered = []
         if intent == turns.FALLBACK_INTENT or turns.SUGGEST_ACTION in actions:
             expected.fallbacks += 1
-            offered = [b["payload"] for r in replies for b in r.get("buttons", [])
-                       if b["payload"].startswith("/ask_")]
-            expected.offered.update(p[len("/ask_"):] for p in offered)
+            offered = [
+                b["payload"]
+                for r in replies
+                for b in r.get("buttons", [])
+                if b["payload"].startswith("/ask_")
+            ]
+            expected.offered.update(p[len("/ask_") :] for p in offered)
         helpful = turns.FEEDBACK_INTENTS.get(intent)
         if helpful is not None:
             (expected.helpful if helpful else expected.unhelpful)[last_topic] += 1
@@ -136,16 +161,22 @@ def scripted(servers) -> tuple:
     run = uuid.uuid4().hex[:8]
     for name, messages in CONVERSATIONS.items():
         talk(servers, f"report-{run}-{name}", messages, expected)
-    talk(servers, f"+1555{uuid.uuid4().int % 10**7:07d}", ["hi", "what causes foot cramps"],
-         expected)  # a phone number, as Twilio's sender IDs are
+    talk(
+        servers, f"+1555{uuid.uuid4().int % 10**7:07d}", ["hi", "what causes foot cramps"], expected
+    )  # a phone number, as Twilio's sender IDs are
     return before, figures_of(servers), expected
 
 
 @pytest.fixture(scope="module")
 def report_html(servers, scripted, tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("report") / "report.html"
-    result = subprocess.run([COMMAND, "--endpoints", str(servers.endpoints), "--out", str(out)],
-                            cwd=ROOT, capture_output=True, text=True, timeout=180)
+    result = subprocess.run(
+        [COMMAND, "--endpoints", str(servers.endpoints), "--out", str(out)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
     assert result.returncode == 0, result.stderr
     return out
 
@@ -177,8 +208,10 @@ def test_the_figures_match_the_conversations(scripted):
     assert difference(after.offered, before.offered) == expected.offered
     assert difference(after.helpful, before.helpful) == expected.helpful
     assert difference(after.unhelpful, before.unhelpful) == expected.unhelpful
-    checks = [(getattr(after.check, k) - getattr(before.check, k))
-              for k in ("started", "finished", "stopped", "unfinished", "resumed")]
+    checks = [
+        (getattr(after.check, k) - getattr(before.check, k))
+        for k in ("started", "finished", "stopped", "unfinished", "resumed")
+    ]
     assert checks == [2, 1, 1, 0, 0]
 
 
@@ -191,10 +224,16 @@ def test_the_report_opens_with_its_charts_and_labels(page, scripted):
         assert charts.nth(i).locator("title").count() == 1
         assert charts.nth(i).locator("rect").count() >= 1
     captions = page.locator("figcaption").all_inner_texts()
-    for caption in ("Conversations per day", "Turns per day", "Conversations per channel",
-                    "Answers per topic", "Conversations by highest urgency tier",
-                    "“Did you mean” fallback rate per day", "Guided cramp check outcomes",
-                    "Helpful rate per topic"):
+    for caption in (
+        "Conversations per day",
+        "Turns per day",
+        "Conversations per channel",
+        "Answers per topic",
+        "Conversations by highest urgency tier",
+        "“Did you mean” fallback rate per day",
+        "Guided cramp check outcomes",
+        "Helpful rate per topic",
+    ):
         assert caption in captions
     labels = set(page.locator("svg text").all_text_contents())  # (SVG has no innerText)
     today = datetime.now(timezone.utc).date()

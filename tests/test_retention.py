@@ -1,4 +1,5 @@
 """cramp-retention (cramp_ops.retention) on a tracker store written by Rasa's own SQLTrackerStore."""
+
 from __future__ import annotations
 
 import asyncio
@@ -26,14 +27,18 @@ NOW = time.time()
 
 def session(start: float, texts: List[str]) -> list:
     """One conversation session as Rasa stores it, the events `step` seconds apart from `start`."""
-    events = [ActionExecuted("action_session_start", timestamp=start),
-              SessionStarted(timestamp=start + 0.1),
-              ActionExecuted("action_listen", timestamp=start + 0.2)]
+    events = [
+        ActionExecuted("action_session_start", timestamp=start),
+        SessionStarted(timestamp=start + 0.1),
+        ActionExecuted("action_listen", timestamp=start + 0.2),
+    ]
     for i, text in enumerate(texts):
         t = start + 1 + i * 10
-        events += [UserUttered(text, {"name": "greet", "confidence": 1.0}, timestamp=t),
-                   BotUttered(f"reply to {text}", timestamp=t + 1),
-                   ActionExecuted("action_listen", timestamp=t + 2)]
+        events += [
+            UserUttered(text, {"name": "greet", "confidence": 1.0}, timestamp=t),
+            BotUttered(f"reply to {text}", timestamp=t + 1),
+            ActionExecuted("action_listen", timestamp=t + 2),
+        ]
     return events
 
 
@@ -58,6 +63,7 @@ def store_path(tmp_path) -> Path:
     async def fill() -> None:
         for sender, events in CONVERSATIONS.items():
             await store.save(DialogueStateTracker.from_events(sender, events))
+
     asyncio.run(fill())
     store.engine.dispose()
     return path
@@ -66,8 +72,9 @@ def store_path(tmp_path) -> Path:
 def counts(path: Path) -> dict:
     engine = sa.create_engine(f"sqlite:///{path}")
     with engine.connect() as connection:
-        rows = connection.execute(sa.text(
-            "SELECT sender_id, COUNT(*) FROM events GROUP BY sender_id")).all()
+        rows = connection.execute(
+            sa.text("SELECT sender_id, COUNT(*) FROM events GROUP BY sender_id")
+        ).all()
     engine.dispose()
     return dict(rows)
 
@@ -94,7 +101,10 @@ def test_rasa_still_reads_the_kept_conversations(store_path):
     engine.dispose()
     store = SQLTrackerStore(Domain.empty(), dialect="sqlite", db=str(store_path))
     tracker = asyncio.run(store.retrieve_full_tracker("mixed"))
-    assert [e.text for e in tracker.events if isinstance(e, UserUttered)] == ["long ago", "recently"]
+    assert [e.text for e in tracker.events if isinstance(e, UserUttered)] == [
+        "long ago",
+        "recently",
+    ]
     assert asyncio.run(store.retrieve("old-1")) is None
 
 
@@ -120,12 +130,22 @@ def test_deleted_text_is_not_left_in_the_sqlite_file(store_path):
 def test_command_line_reads_the_store_from_an_endpoints_file(store_path, tmp_path):
     endpoints = tmp_path / "endpoints.yml"
     endpoints.write_text(f"tracker_store:\n  type: SQL\n  dialect: sqlite\n  db: {store_path}\n")
-    dry = subprocess.run([COMMAND, "--days", "30", "--endpoints", str(endpoints), "--dry-run"],
-                         capture_output=True, text=True, cwd=tmp_path, timeout=120)
+    dry = subprocess.run(
+        [COMMAND, "--days", "30", "--endpoints", str(endpoints), "--dry-run"],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        timeout=120,
+    )
     assert dry.returncode == 0, dry.stderr
     assert "would delete 3 conversations" in dry.stdout
-    done = subprocess.run([COMMAND, "--days", "30", "--endpoints", str(endpoints)],
-                          capture_output=True, text=True, cwd=tmp_path, timeout=120)
+    done = subprocess.run(
+        [COMMAND, "--days", "30", "--endpoints", str(endpoints)],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        timeout=120,
+    )
     assert done.returncode == 0, done.stderr
     assert "deleted 3 conversations" in done.stdout
     assert set(counts(store_path)) == {"new-1", "new-2", "mixed"}
@@ -133,9 +153,16 @@ def test_command_line_reads_the_store_from_an_endpoints_file(store_path, tmp_pat
 
 def test_a_missing_sqlite_file_is_an_error_not_a_new_empty_database(tmp_path):
     endpoints = tmp_path / "endpoints.yml"
-    endpoints.write_text("tracker_store:\n  type: SQL\n  dialect: sqlite\n  db: nowhere/tracker.db\n")
-    done = subprocess.run([COMMAND, "--endpoints", str(endpoints)],
-                          capture_output=True, text=True, cwd=tmp_path, timeout=120)
+    endpoints.write_text(
+        "tracker_store:\n  type: SQL\n  dialect: sqlite\n  db: nowhere/tracker.db\n"
+    )
+    done = subprocess.run(
+        [COMMAND, "--endpoints", str(endpoints)],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        timeout=120,
+    )
     assert done.returncode == 2
     assert "no SQLite tracker store" in done.stderr
     assert not (tmp_path / "nowhere").exists()
@@ -147,14 +174,29 @@ def test_the_default_endpoints_file_points_at_var_tracker_db():
 
 
 def test_the_production_endpoints_give_a_postgresql_url_from_the_environment(monkeypatch):
-    env = {"DB_HOST": "db.internal", "DB_PORT": "6543", "DB_NAME": "cramps", "DB_USER": "rasa",
-           "DB_PASSWORD": "s3cret", "REDIS_HOST": "r", "REDIS_PORT": "6379", "REDIS_DB": "1",
-           "REDIS_PASSWORD": "", "ACTION_ENDPOINT_URL": "http://actions:5055/webhook"}
+    env = {
+        "DB_HOST": "db.internal",
+        "DB_PORT": "6543",
+        "DB_NAME": "cramps",
+        "DB_USER": "rasa",
+        "DB_PASSWORD": "s3cret",
+        "REDIS_HOST": "r",
+        "REDIS_PORT": "6379",
+        "REDIS_DB": "1",
+        "REDIS_PASSWORD": "",
+        "ACTION_ENDPOINT_URL": "http://actions:5055/webhook",
+    }
     for key, value in env.items():
         monkeypatch.setenv(key, value)
     url = retention.engine_url(retention.store_config(ROOT / "deploy" / "endpoints.production.yml"))
-    assert (url.get_backend_name(), url.host, url.port, url.database, url.username, url.password) == \
-        ("postgresql", "db.internal", 6543, "cramps", "rasa", "s3cret")
+    assert (
+        url.get_backend_name(),
+        url.host,
+        url.port,
+        url.database,
+        url.username,
+        url.password,
+    ) == ("postgresql", "db.internal", 6543, "cramps", "rasa", "s3cret")
     assert "s3cret" not in url.render_as_string(hide_password=True)
 
 
@@ -172,10 +214,17 @@ def test_an_unreachable_database_is_a_clean_error(tmp_path):
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
     endpoints = tmp_path / "endpoints.yml"
-    endpoints.write_text("tracker_store:\n  type: SQL\n  dialect: postgresql\n  url: 127.0.0.1\n"
-                         f"  port: {port}\n  db: cramps\n  username: u\n  password: secret-pw\n")
-    done = subprocess.run([COMMAND, "--endpoints", str(endpoints)],
-                          capture_output=True, text=True, cwd=tmp_path, timeout=120)
+    endpoints.write_text(
+        "tracker_store:\n  type: SQL\n  dialect: postgresql\n  url: 127.0.0.1\n"
+        f"  port: {port}\n  db: cramps\n  username: u\n  password: secret-pw\n"
+    )
+    done = subprocess.run(
+        [COMMAND, "--endpoints", str(endpoints)],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        timeout=120,
+    )
     assert done.returncode == 2
     assert "cannot use the database" in done.stderr and "Traceback" not in done.stderr
     assert "secret-pw" not in done.stderr + done.stdout

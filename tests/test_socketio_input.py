@@ -7,6 +7,7 @@ message with the input policy's text), the next normal message is answered, and 
 unstorable lands in the tracker store. Before the input policy a 20,000-character or NUL session
 ID was stored, and a 1.2 MB message, malformed metadata or a non-string message got no reply.
 """
+
 from __future__ import annotations
 
 import json
@@ -105,8 +106,9 @@ def assert_store_holds_nothing_unstorable(servers) -> None:
             assert len(text) <= MAX_MESSAGE_CHARS and "\x00" not in text
 
 
-@pytest.mark.parametrize("bad_id", ["s" * 20_000, "nul\x00session-id"],
-                         ids=["20000 characters", "NUL"])
+@pytest.mark.parametrize(
+    "bad_id", ["s" * 20_000, "nul\x00session-id"], ids=["20000 characters", "NUL"]
+)
 def test_unstorable_session_ids_are_refused_and_the_chat_goes_on(servers, chat, bad_id):
     confirmed = chat.session(bad_id)
     assert isinstance(confirmed, str) and confirmed != bad_id
@@ -129,17 +131,26 @@ def test_a_12_mb_message_is_cut_and_answered(servers, chat, session):
     assert_store_holds_nothing_unstorable(servers)
 
 
-@pytest.mark.parametrize("data, reason", [
-    ({"message": "hello", "metadata": "{not json"}, "metadata"),
-    ({"message": "hello", "metadata": "[1, 2, 3]"}, "metadata"),
-    ({"message": {"text": "hello"}}, "not_text"),
-    ({"message": 42}, "not_text"),
-    ({"message": None}, "not_text"),
-    ({"message": "  \x00 "}, "empty"),
-], ids=["malformed metadata", "metadata not an object", "message is an object",
-        "message is a number", "message is null", "only blanks and NUL"])
-def test_unreadable_messages_get_a_reply_and_are_not_stored(servers, chat, session, data,
-                                                            reason):
+@pytest.mark.parametrize(
+    "data, reason",
+    [
+        ({"message": "hello", "metadata": "{not json"}, "metadata"),
+        ({"message": "hello", "metadata": "[1, 2, 3]"}, "metadata"),
+        ({"message": {"text": "hello"}}, "not_text"),
+        ({"message": 42}, "not_text"),
+        ({"message": None}, "not_text"),
+        ({"message": "  \x00 "}, "empty"),
+    ],
+    ids=[
+        "malformed metadata",
+        "metadata not an object",
+        "message is an object",
+        "message is a number",
+        "message is null",
+        "only blanks and NUL",
+    ],
+)
+def test_unreadable_messages_get_a_reply_and_are_not_stored(servers, chat, session, data, reason):
     assert chat.send({**data, "session_id": session}) == [{"text": REPLIES[reason]}]
     assert user_texts(servers, session) == []
     assert_answered_normally(chat, servers, session)

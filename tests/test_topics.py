@@ -1,4 +1,5 @@
 """Choosing the topic of a turn: intent, entities, the previous topic and the triage tier."""
+
 from __future__ import annotations
 
 import pytest
@@ -15,20 +16,40 @@ def ent(entity, value):
 
 
 def resolve(intent, entities=(), previous=None, urgency="none", ranking=()):
-    return resolve_topic(intent=intent, entities=entities, previous_topic=previous,
-                         urgency=urgency, intent_ranking=ranking)
+    return resolve_topic(
+        intent=intent,
+        entities=entities,
+        previous_topic=previous,
+        urgency=urgency,
+        intent_ranking=ranking,
+    )
 
 
 # ---------------------------------------------------------------- intent -> topic
+
 
 @pytest.mark.parametrize("topic_id", TOPIC_IDS)
 def test_knowledge_intent_gives_its_topic(topic_id):
     assert resolve(f"ask_{topic_id}") == topic_id
 
 
-@pytest.mark.parametrize("intent", ["greet", "goodbye", "thank", "affirm", "deny", "help",
-                                    "out_of_scope", "bot_challenge", "tell_more", "nlu_fallback",
-                                    "ask_cause_gout", None])
+@pytest.mark.parametrize(
+    "intent",
+    [
+        "greet",
+        "goodbye",
+        "thank",
+        "affirm",
+        "deny",
+        "help",
+        "out_of_scope",
+        "bot_challenge",
+        "tell_more",
+        "nlu_fallback",
+        "ask_cause_gout",
+        None,
+    ],
+)
 def test_non_knowledge_intents_give_no_topic(intent):
     assert resolve(intent) is None
 
@@ -42,21 +63,25 @@ def test_specific_intent_is_not_overridden_by_an_entity():
 
 # ---------------------------------------------------------------- sharpening general questions
 
-@pytest.mark.parametrize("entities, cause", [
-    ([ent("condition", "pregnancy")], "pregnancy"),
-    ([ent("condition", "Pregnancy")], "pregnancy"),
-    ([ent("condition", "diabetes")], "nerve"),
-    ([ent("condition", "nerve")], "nerve"),
-    ([ent("condition", "circulation")], "vascular"),
-    ([ent("time", "night")], "night"),
-    ([ent("activity", "running")], "dehydration"),
-    ([ent("activity", "exercise")], "dehydration"),
-    ([ent("medication", "furosemide")], "medication"),
-    ([ent("medication", "metformin")], "medication"),  # any medicine is the medication cause
-    # two entities naming the same cause are still one subject
-    ([ent("condition", "diabetes"), ent("condition", "nerve")], "nerve"),
-    ([ent("medication", "statin"), ent("medication", "naproxen")], "medication"),
-])
+
+@pytest.mark.parametrize(
+    "entities, cause",
+    [
+        ([ent("condition", "pregnancy")], "pregnancy"),
+        ([ent("condition", "Pregnancy")], "pregnancy"),
+        ([ent("condition", "diabetes")], "nerve"),
+        ([ent("condition", "nerve")], "nerve"),
+        ([ent("condition", "circulation")], "vascular"),
+        ([ent("time", "night")], "night"),
+        ([ent("activity", "running")], "dehydration"),
+        ([ent("activity", "exercise")], "dehydration"),
+        ([ent("medication", "furosemide")], "medication"),
+        ([ent("medication", "metformin")], "medication"),  # any medicine is the medication cause
+        # two entities naming the same cause are still one subject
+        ([ent("condition", "diabetes"), ent("condition", "nerve")], "nerve"),
+        ([ent("medication", "statin"), ent("medication", "naproxen")], "medication"),
+    ],
+)
 def test_general_question_with_one_subject_is_sharpened(entities, cause):
     assert resolve("ask_causes", entities) == f"cause_{cause}"
     assert resolve("ask_treatment", entities) == f"treat_{cause}"
@@ -64,23 +89,29 @@ def test_general_question_with_one_subject_is_sharpened(entities, cause):
     assert sharpen("treatment", entities) == f"treat_{cause}"
 
 
-@pytest.mark.parametrize("entities", [
-    [ent("condition", "pregnancy"), ent("time", "night")],
-    [ent("medication", "statin"), ent("condition", "diabetes")],
-    [ent("activity", "running"), ent("time", "night")],
-])
+@pytest.mark.parametrize(
+    "entities",
+    [
+        [ent("condition", "pregnancy"), ent("time", "night")],
+        [ent("medication", "statin"), ent("condition", "diabetes")],
+        [ent("activity", "running"), ent("time", "night")],
+    ],
+)
 def test_general_question_with_two_subjects_stays_general(entities):
     assert resolve("ask_causes", entities) == "causes"
     assert resolve("ask_treatment", entities) == "treatment"
 
 
-@pytest.mark.parametrize("entities", [
-    [],
-    [ent("condition", "gout")],           # a value the article has no cause for
-    [ent("activity", "standing")],        # an activity that names no cause
-    [ent("time", "morning")],
-    [ent("body_part", "calf")],           # an entity type that never sharpens
-])
+@pytest.mark.parametrize(
+    "entities",
+    [
+        [],
+        [ent("condition", "gout")],  # a value the article has no cause for
+        [ent("activity", "standing")],  # an activity that names no cause
+        [ent("time", "morning")],
+        [ent("body_part", "calf")],  # an entity type that never sharpens
+    ],
+)
 def test_general_question_without_a_known_subject_stays_general(entities):
     assert resolve("ask_causes", entities) == "causes"
     assert resolve("ask_treatment", entities) == "treatment"
@@ -92,8 +123,12 @@ def test_sharpen_leaves_other_topics_alone(topic_id):
 
 
 def test_subjects_in_keeps_order_and_drops_duplicates():
-    entities = [ent("time", "night"), ent("condition", "pregnancy"), ent("time", "night"),
-                ent("condition", "gout")]
+    entities = [
+        ent("time", "night"),
+        ent("condition", "pregnancy"),
+        ent("time", "night"),
+        ent("condition", "gout"),
+    ]
     assert subjects_in(entities) == ["night", "pregnancy"]
     assert subjects_in([]) == []
 
@@ -105,9 +140,10 @@ def test_entity_generators_are_accepted():
 
 # ---------------------------------------------------------------- "how do I treat that?"
 
+
 @pytest.mark.parametrize("cause", CAUSES)
 def test_followup_after_a_cause_gives_its_treatment(cause):
-    treatment = "treat_" + cause[len("cause_"):]
+    treatment = "treat_" + cause[len("cause_") :]
     assert treatment in TOPIC_IDS
     assert followup_treatment(cause) == treatment
     assert resolve("ask_followup_treatment", previous=cause) == treatment
@@ -118,45 +154,64 @@ def test_followup_after_a_treatment_repeats_it(previous):
     assert resolve("ask_followup_treatment", previous=previous) == previous
 
 
-@pytest.mark.parametrize("previous", [None, "definition", "causes", "treatment", "see_doctor",
-                                      "not_a_topic"])
+@pytest.mark.parametrize(
+    "previous", [None, "definition", "causes", "treatment", "see_doctor", "not_a_topic"]
+)
 def test_followup_without_a_cause_gives_general_treatment(previous):
     assert resolve("ask_followup_treatment", previous=previous) == "treatment"
 
 
 def test_followup_ignores_entities_and_urgency():
-    assert resolve("ask_followup_treatment", [ent("condition", "pregnancy")],
-                   previous="cause_night", urgency="urgent") == "treat_night"
+    assert (
+        resolve(
+            "ask_followup_treatment",
+            [ent("condition", "pregnancy")],
+            previous="cause_night",
+            urgency="urgent",
+        )
+        == "treat_night"
+    )
 
 
 # ---------------------------------------------------------------- report_symptoms
 
+
 @pytest.mark.parametrize("urgency", ["see_doctor", "urgent", "emergency"])
 def test_reported_symptoms_with_urgency_go_to_see_doctor(urgency):
-    ranking = [{"name": "report_symptoms", "confidence": 0.8},
-               {"name": "ask_cause_night", "confidence": 0.1}]
+    ranking = [
+        {"name": "report_symptoms", "confidence": 0.8},
+        {"name": "ask_cause_night", "confidence": 0.1},
+    ]
     assert resolve("report_symptoms", urgency=urgency, ranking=ranking) == "see_doctor"
     assert resolve("report_symptoms", urgency=urgency) == "see_doctor"
 
 
 def test_reported_symptoms_without_urgency_answer_the_best_ranked_question():
-    ranking = [{"name": "report_symptoms", "confidence": 0.6},
-               {"name": "greet", "confidence": 0.2},
-               {"name": "ask_cause_night", "confidence": 0.1},
-               {"name": "ask_magnesium", "confidence": 0.05}]
+    ranking = [
+        {"name": "report_symptoms", "confidence": 0.6},
+        {"name": "greet", "confidence": 0.2},
+        {"name": "ask_cause_night", "confidence": 0.1},
+        {"name": "ask_magnesium", "confidence": 0.05},
+    ]
     assert resolve("report_symptoms", urgency="none", ranking=ranking) == "cause_night"
 
 
 def test_reported_symptoms_without_urgency_sharpen_a_general_question():
-    ranking = [{"name": "report_symptoms", "confidence": 0.6},
-               {"name": "ask_causes", "confidence": 0.3}]
-    assert resolve("report_symptoms", [ent("condition", "pregnancy")], urgency="none",
-                   ranking=ranking) == "cause_pregnancy"
+    ranking = [
+        {"name": "report_symptoms", "confidence": 0.6},
+        {"name": "ask_causes", "confidence": 0.3},
+    ]
+    assert (
+        resolve("report_symptoms", [ent("condition", "pregnancy")], urgency="none", ranking=ranking)
+        == "cause_pregnancy"
+    )
 
 
 def test_reported_symptoms_without_urgency_or_question_give_no_topic():
-    ranking = [{"name": "report_symptoms", "confidence": 0.9},
-               {"name": "ask_followup_treatment", "confidence": 0.05},
-               {"name": "greet", "confidence": 0.05}]
+    ranking = [
+        {"name": "report_symptoms", "confidence": 0.9},
+        {"name": "ask_followup_treatment", "confidence": 0.05},
+        {"name": "greet", "confidence": 0.05},
+    ]
     assert resolve("report_symptoms", urgency="none", ranking=ranking) is None
     assert resolve("report_symptoms", urgency="none") is None

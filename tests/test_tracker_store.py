@@ -5,6 +5,7 @@ class as a PostgreSQL restart does) and psycopg2's ValueError for a NUL characte
 psycopg2 raises it, on executing the statement. Rasa's stock store is run beside ours each time the
 difference is the point, so a test shows the bug it guards against.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -30,10 +31,13 @@ PSYCOPG2_NUL = "A string literal cannot contain NUL (0x00) characters."
 
 def conversation(sender: str) -> DialogueStateTracker:
     events: List[Event] = [
-        ActionExecuted("action_session_start", timestamp=1.0), SessionStarted(timestamp=1.0),
+        ActionExecuted("action_session_start", timestamp=1.0),
+        SessionStarted(timestamp=1.0),
         ActionExecuted("action_listen", timestamp=1.2),
-        UserUttered("my calf cramps at night", {"name": "ask_cause_night", "confidence": 1.0},
-                    timestamp=2.0)]
+        UserUttered(
+            "my calf cramps at night", {"name": "ask_cause_night", "confidence": 1.0}, timestamp=2.0
+        ),
+    ]
     return DialogueStateTracker.from_events(sender, events)
 
 
@@ -56,12 +60,14 @@ def db(tmp_path) -> Path:
 
 
 def ours(db: Path, retry_seconds: float = 20.0) -> ReconnectingSQLTrackerStore:
-    return ReconnectingSQLTrackerStore(Domain.empty(), dialect="sqlite", db=str(db),
-                                       retry_seconds=retry_seconds)
+    return ReconnectingSQLTrackerStore(
+        Domain.empty(), dialect="sqlite", db=str(db), retry_seconds=retry_seconds
+    )
 
 
 def psycopg2_refuses_nul(store: SQLTrackerStore) -> None:
     """Make the store's driver raise psycopg2's ValueError for a NUL in any parameter."""
+
     @sa.event.listens_for(store.engine, "before_cursor_execute")
     def _refuse(_conn, _cursor, _statement, parameters, _context, _many) -> None:
         values = parameters.values() if isinstance(parameters, dict) else parameters
@@ -99,13 +105,19 @@ def test_it_reads_and_writes_like_rasas_own(db):
     assert rows(db) == len(tracker.events)
     stock = SQLTrackerStore(Domain.empty(), dialect="sqlite", db=str(db))
     assert dump(asyncio.run(store.retrieve_full_tracker("someone"))) == dump(tracker)
-    assert dump(asyncio.run(store.retrieve("someone"))) == dump(asyncio.run(stock.retrieve("someone")))
+    assert dump(asyncio.run(store.retrieve("someone"))) == dump(
+        asyncio.run(stock.retrieve("someone"))
+    )
     assert list(asyncio.run(store.keys())) == ["someone"]
 
 
 def test_rasa_builds_it_from_an_endpoints_entry(db):
-    config = EndpointConfig(type="cramp_ops.tracker_store.ReconnectingSQLTrackerStore",
-                            dialect="sqlite", db=str(db), retry_seconds=5)
+    config = EndpointConfig(
+        type="cramp_ops.tracker_store.ReconnectingSQLTrackerStore",
+        dialect="sqlite",
+        db=str(db),
+        retry_seconds=5,
+    )
     store = TrackerStore.create(config, Domain.empty())
     assert isinstance(store, ReconnectingSQLTrackerStore) and store.retry_seconds == 5.0
 
@@ -169,6 +181,7 @@ def test_ours_fails_only_that_turn_and_keeps_serving(db):
 def test_a_missing_postgresql_schema_still_stops_the_server(db, monkeypatch):
     def missing(_session) -> None:
         raise ValueError("cramps")
+
     monkeypatch.setattr(tracker_store, "ensure_schema_exists", missing)
     with pytest.raises(SystemExit):
         asyncio.run(ours(db).retrieve("someone"))

@@ -3,6 +3,7 @@
 Every answering action derives from `TriagedAction`; these tests drive the base class through the
 small-talk action, whose own reply (a domain response) always comes after any escalation.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -48,10 +49,17 @@ def test_the_action_server_triages_with_the_shared_detector():
 
 
 def test_every_answering_action_is_triaged():
-    import actions.answers, actions.fallback, actions.cramp_check  # noqa: F401,E401
+    import actions.answers  # noqa: F401,E401
+
     names = {cls().name() for cls in all_subclasses(TriagedAction)}
-    assert {"action_answer_topic", "action_tell_more", "action_suggest_topics", "action_small_talk",
-            "action_start_over", "action_start_cramp_check"} <= names
+    assert {
+        "action_answer_topic",
+        "action_tell_more",
+        "action_suggest_topics",
+        "action_small_talk",
+        "action_start_over",
+        "action_start_cramp_check",
+    } <= names
 
 
 def all_subclasses(cls) -> List[type]:
@@ -61,10 +69,13 @@ def all_subclasses(cls) -> List[type]:
     return found
 
 
-@pytest.mark.parametrize("text, intent, tier", [
-    ("thanks, but now my chest hurts and I can't breathe", "thank", "emergency"),
-    ("bye, my calf is swollen red and hot", "goodbye", "urgent"),
-])
+@pytest.mark.parametrize(
+    "text, intent, tier",
+    [
+        ("thanks, but now my chest hurts and I can't breathe", "thank", "emergency"),
+        ("bye, my calf is swollen red and hot", "goodbye", "urgent"),
+    ],
+)
 def test_no_small_talk_after_an_urgent_escalation(make_tracker, domain, text, intent, tier):
     dispatcher = CollectingDispatcher()
     events = asyncio.run(ActionSmallTalk().run(dispatcher, make_tracker(text, intent), domain))
@@ -80,8 +91,9 @@ def test_small_talk_after_a_see_doctor_sign_still_answers(make_tracker, domain):
 
 
 def test_topic_and_urgency_are_written_once(make_tracker, domain):
-    tracker = make_tracker("why at night?", "ask_cause_night",
-                           triage={"tier": "none", "reasons": [], "findings": []})
+    tracker = make_tracker(
+        "why at night?", "ask_cause_night", triage={"tier": "none", "reasons": [], "findings": []}
+    )
     dispatcher = CollectingDispatcher()
     events = asyncio.run(ActionAnswerTopic().run(dispatcher, tracker, domain))
     names = [e["name"] for e in events if e.get("event") == "slot"]
@@ -109,17 +121,21 @@ def test_start_over_resets_then_keeps_this_turns_urgency(make_tracker, domain):
     assert dispatcher.messages[-1]["response"] == "utter_restart"
 
 
-@pytest.mark.parametrize("intent, response", [("greet", "utter_greet"), ("stop_form", "utter_deny"),
-                                               ("ask_magnesium", "utter_help")])
+@pytest.mark.parametrize(
+    "intent, response",
+    [("greet", "utter_greet"), ("stop_form", "utter_deny"), ("ask_magnesium", "utter_help")],
+)
 def test_small_talk_responses_exist(domain, intent, response):
     assert response_for(intent) == response
     assert response in domain["responses"]
 
 
-
 def test_triage_from_nlu_sets_urgency_and_escalates_emergency(make_tracker, domain):
-    tracker = make_tracker("my chest hurts and my calf is swollen", "report_symptoms",
-                           triage={"tier": "emergency", "reasons": ["chest_pain"], "findings": []})
+    tracker = make_tracker(
+        "my chest hurts and my calf is swollen",
+        "report_symptoms",
+        triage={"tier": "emergency", "reasons": ["chest_pain"], "findings": []},
+    )
     events, messages = run_turn(tracker, domain)
     assert slot_sets(events) == {"urgency": "emergency", "topic": None}
     assert len(messages) == 1
@@ -129,13 +145,17 @@ def test_triage_from_nlu_sets_urgency_and_escalates_emergency(make_tracker, doma
     assert f"Why: {wording().whys['chest_pain']}" in text
 
 
-@pytest.mark.parametrize("tier, reason, expected", [
-    ("urgent", "pain_at_rest", "today"),
-    ("see_doctor", "swelling", "foot and ankle specialist"),
-])
+@pytest.mark.parametrize(
+    "tier, reason, expected",
+    [
+        ("urgent", "pain_at_rest", "today"),
+        ("see_doctor", "swelling", "foot and ankle specialist"),
+    ],
+)
 def test_triage_lower_tiers(make_tracker, domain, tier, reason, expected):
-    tracker = make_tracker("...", "report_symptoms",
-                           triage={"tier": tier, "reasons": [reason], "findings": []})
+    tracker = make_tracker(
+        "...", "report_symptoms", triage={"tier": tier, "reasons": [reason], "findings": []}
+    )
     events, messages = run_turn(tracker, domain)
     assert slot_sets(events) == {"urgency": tier, "topic": None}
     text = messages[0]["text"]
@@ -146,16 +166,18 @@ def test_triage_lower_tiers(make_tracker, domain, tier, reason, expected):
 
 
 def test_triage_without_a_known_reason_has_no_why_line(make_tracker, domain):
-    tracker = make_tracker("...", "report_symptoms",
-                           triage={"tier": "urgent", "reasons": [], "findings": []})
+    tracker = make_tracker(
+        "...", "report_symptoms", triage={"tier": "urgent", "reasons": [], "findings": []}
+    )
     _, messages = run_turn(tracker, domain)
     assert "Why:" not in messages[0]["text"]
     assert messages[0]["text"].startswith(wording().headlines["urgent"])
 
 
 def test_triage_none_is_silent(make_tracker, domain):
-    tracker = make_tracker("what is a cramp?", "ask_definition",
-                           triage={"tier": "none", "reasons": [], "findings": []})
+    tracker = make_tracker(
+        "what is a cramp?", "ask_definition", triage={"tier": "none", "reasons": [], "findings": []}
+    )
     events, messages = run_turn(tracker, domain)
     assert slot_sets(events) == {"urgency": "none", "topic": None}
     assert messages == []
@@ -163,8 +185,11 @@ def test_triage_none_is_silent(make_tracker, domain):
 
 def test_triage_trusts_the_nlu_verdict(make_tracker, domain):
     # the component's verdict wins over the text (the detector is not run again)
-    tracker = make_tracker("my chest hurts and I can't breathe", "report_symptoms",
-                           triage={"tier": "none", "reasons": [], "findings": []})
+    tracker = make_tracker(
+        "my chest hurts and I can't breathe",
+        "report_symptoms",
+        triage={"tier": "none", "reasons": [], "findings": []},
+    )
     events, messages = run_turn(tracker, domain)
     assert slot_sets(events)["urgency"] == "none"
     assert messages == []
@@ -182,8 +207,9 @@ def test_message_that_skipped_nlu_is_triaged_by_the_action(make_tracker, domain)
 
 @pytest.mark.parametrize("triage", [None, {}, {"tier": ""}, "emergency"])
 def test_missing_or_unusable_verdict_is_recomputed(make_tracker, domain, triage):
-    tracker = make_tracker("/ask_treat_night my foot went cold and blue", "ask_treat_night",
-                           triage=triage)
+    tracker = make_tracker(
+        "/ask_treat_night my foot went cold and blue", "ask_treat_night", triage=triage
+    )
     events, messages = run_turn(tracker, domain)
     assert slot_sets(events)["urgency"] == "emergency"
     assert "911" in messages[0]["text"]
@@ -198,11 +224,18 @@ def test_calm_message_that_skipped_nlu_is_not_escalated(make_tracker, domain):
 
 @pytest.mark.parametrize("earlier", ["emergency", "urgent"])
 def test_calm_message_after_an_escalation_gets_a_reminder(make_tracker, domain, earlier):
-    tracker = make_tracker("ok, what about magnesium?", "ask_magnesium",
-                           triage={"tier": "none", "reasons": [], "findings": []},
-                           events=[slot("urgency", earlier), slot("topic", None),
-                                   slot("topic", "see_doctor"), slot("urgency", "none"),
-                                   slot("topic", None)])
+    tracker = make_tracker(
+        "ok, what about magnesium?",
+        "ask_magnesium",
+        triage={"tier": "none", "reasons": [], "findings": []},
+        events=[
+            slot("urgency", earlier),
+            slot("topic", None),
+            slot("topic", "see_doctor"),
+            slot("urgency", "none"),
+            slot("topic", None),
+        ],
+    )
     events, messages = run_turn(tracker, domain)
     assert slot_sets(events) == {"urgency": "none", "topic": None}
     assert len(messages) == 1
@@ -213,35 +246,45 @@ def test_calm_message_after_an_escalation_gets_a_reminder(make_tracker, domain, 
 
 
 def test_reminder_without_nlu_verdict(make_tracker, domain):
-    tracker = make_tracker("/ask_magnesium", "ask_magnesium",
-                           events=[slot("urgency", "emergency")])
+    tracker = make_tracker("/ask_magnesium", "ask_magnesium", events=[slot("urgency", "emergency")])
     _, messages = run_turn(tracker, domain)
     assert "earlier still needs attention" in messages[0]["text"]
     assert "911" in messages[0]["text"]
 
 
 def test_see_doctor_earlier_gives_no_reminder(make_tracker, domain):
-    tracker = make_tracker("thanks", "thank",
-                           triage={"tier": "none", "reasons": [], "findings": []},
-                           events=[slot("urgency", "see_doctor"), slot("urgency", "none")])
+    tracker = make_tracker(
+        "thanks",
+        "thank",
+        triage={"tier": "none", "reasons": [], "findings": []},
+        events=[slot("urgency", "see_doctor"), slot("urgency", "none")],
+    )
     _, messages = run_turn(tracker, domain)
     assert messages == []
 
 
 def test_emergency_of_an_earlier_session_gives_no_reminder(make_tracker, domain):
-    tracker = make_tracker("what is a cramp?", "ask_definition",
-                           triage={"tier": "none", "reasons": [], "findings": []},
-                           events=[slot("urgency", "emergency"),
-                                   {"event": "session_started", "timestamp": None},
-                                   slot("urgency", "none")])
+    tracker = make_tracker(
+        "what is a cramp?",
+        "ask_definition",
+        triage={"tier": "none", "reasons": [], "findings": []},
+        events=[
+            slot("urgency", "emergency"),
+            {"event": "session_started", "timestamp": None},
+            slot("urgency", "none"),
+        ],
+    )
     _, messages = run_turn(tracker, domain)
     assert messages == []
 
 
 def test_new_escalation_of_the_same_or_higher_tier_needs_no_reminder(make_tracker, domain):
-    tracker = make_tracker("my foot went cold and blue again", "report_symptoms",
-                           triage={"tier": "emergency", "reasons": ["cold_limb"], "findings": []},
-                           events=[slot("urgency", "urgent")])
+    tracker = make_tracker(
+        "my foot went cold and blue again",
+        "report_symptoms",
+        triage={"tier": "emergency", "reasons": ["cold_limb"], "findings": []},
+        events=[slot("urgency", "urgent")],
+    )
     _, messages = run_turn(tracker, domain)
     assert len(messages) == 1
     assert messages[0]["text"].startswith(wording().headlines["emergency"])
@@ -249,9 +292,12 @@ def test_new_escalation_of_the_same_or_higher_tier_needs_no_reminder(make_tracke
 
 
 def test_milder_escalation_after_an_emergency_still_reminds_of_it(make_tracker, domain):
-    tracker = make_tracker("my foot is a bit red too", "report_symptoms",
-                           triage={"tier": "see_doctor", "reasons": ["redness"], "findings": []},
-                           events=[slot("urgency", "emergency"), slot("topic", None)])
+    tracker = make_tracker(
+        "my foot is a bit red too",
+        "report_symptoms",
+        triage={"tier": "see_doctor", "reasons": ["redness"], "findings": []},
+        events=[slot("urgency", "emergency"), slot("topic", None)],
+    )
     events, messages = run_turn(tracker, domain)
     assert slot_sets(events)["urgency"] == "see_doctor"
     text = "\n".join(m.get("text") or "" for m in messages)

@@ -9,6 +9,7 @@ and the missing action server use the sets made for those. Drives Debian's Chrom
 
 Screenshots of each test go to artifacts/screenshots/.
 """
+
 from __future__ import annotations
 
 import json
@@ -23,15 +24,23 @@ import yaml
 
 from cramp_harness.processes import Process, wait_until
 from cramp_harness.servers import ROOT, Servers
+from cramp_nlu.escalation import wording
 
 pytestmark = [pytest.mark.integration, pytest.mark.browser]
 
 CHROMIUM = Path("/usr/bin/chromium")
 DIST = ROOT / "web" / "dist"
 SCREENSHOTS = ROOT / "artifacts" / "screenshots"
-CHROMIUM_ARGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic",
-                 "--no-first-run", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync"]
+CHROMIUM_ARGS = [
+    "--headless=new",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 REPLY_TIMEOUT_MS = 45_000  # one turn: NLU, action server, reply (2 slow cores, other servers)
 SESSION_KEY = "cramps-chat.session-id"
 AXE = ROOT / "web" / "node_modules" / "axe-core" / "axe.min.js"
@@ -63,9 +72,14 @@ def topics() -> Dict[str, Dict]:
 
 
 TOPICS = topics()
+#: the feedback buttons' titles (their accessible names), from the phrases file
+FEEDBACK = yaml.safe_load(
+    (ROOT / "data" / "knowledge" / "phrases.yml").read_text(encoding="utf-8")
+)["feedback"]
 
 
 # ---------------------------------------------------------------- servers ----
+
 
 @pytest.fixture(scope="module")
 def web(servers) -> Process:
@@ -121,7 +135,9 @@ class Page:
         return self.page.locator(".message--bot:not(.message--welcome) .message__text")
 
     def wait_bot_text(self, text: str) -> None:
-        expect(self.bot_messages().filter(has_text=text).first).to_be_visible(timeout=REPLY_TIMEOUT_MS)
+        expect(self.bot_messages().filter(has_text=text).first).to_be_visible(
+            timeout=REPLY_TIMEOUT_MS
+        )
 
     def session_id(self) -> str:
         return json.loads(self.page.evaluate(f"localStorage.getItem('{SESSION_KEY}')"))
@@ -151,19 +167,22 @@ def open_page(browser, web, request) -> Iterator[Callable[..., Page]]:
             page.close()
 
 
-def wait_for_slot(servers: Servers, session_id: str, slot: str, value: str,
-                  timeout: float = 30) -> Dict:
+def wait_for_slot(
+    servers: Servers, session_id: str, slot: str, value: str, timeout: float = 30
+) -> Dict:
     """The tracker is saved just after the reply reaches the browser: poll briefly."""
     slots: Dict = {}
 
     def reached() -> bool:
         slots.update(servers.slots(session_id))
         return slots.get(slot) == value
+
     try:
         wait_until(reached, timeout, f"{slot} of {session_id} is {value!r}")
     except TimeoutError:
-        raise AssertionError(f"{slot} of {session_id} is {slots.get(slot)!r}, "
-                             f"expected {value!r}") from None
+        raise AssertionError(
+            f"{slot} of {session_id} is {slots.get(slot)!r}, expected {value!r}"
+        ) from None
     return slots
 
 
@@ -172,6 +191,7 @@ def no_csp_violations(page: Page) -> None:
 
 
 # ------------------------------------------------------------------ tests ----
+
 
 def test_question_gets_an_answer_naming_its_section(open_page, servers):
     page = open_page()
@@ -187,8 +207,12 @@ def test_question_gets_an_answer_naming_its_section(open_page, servers):
     assert page.page.evaluate("window.typingShown") is True
     expect(page.page.locator("#typing")).to_be_hidden()
     wait_for_slot(servers, page.session_id(), "topic", "definition")
-    assert page.page.locator(".message--bot .message__text").last.evaluate(
-        "e => getComputedStyle(e).whiteSpace") == "pre-line"
+    assert (
+        page.page.locator(".message--bot .message__text").last.evaluate(
+            "e => getComputedStyle(e).whiteSpace"
+        )
+        == "pre-line"
+    )
     no_csp_violations(page)
 
 
@@ -197,7 +221,9 @@ def test_quick_reply_button_sends_its_payload(open_page, servers):
     page.send("what is a foot cramp?")
     page.wait_bot_text(TOPICS["definition"]["section"])
     title = TOPICS["causes"]["title"]
-    button = page.page.get_by_role("group", name="Suggested replies").get_by_role("button", name=title)
+    button = page.page.get_by_role("group", name="Suggested replies").get_by_role(
+        "button", name=title
+    )
     expect(button).to_be_visible()
     # keyboard-focusable: focus it and press Enter
     button.focus()
@@ -221,7 +247,9 @@ def test_reload_keeps_history_and_session(open_page, servers):
 
     page.page.reload()
     page.wait_connected()
-    expect(page.page.locator(".message--user").first).to_have_text("You said: what is a foot cramp?")
+    expect(page.page.locator(".message--user").first).to_have_text(
+        "You said: what is a foot cramp?"
+    )
     page.wait_bot_text(TOPICS["definition"]["section"])
     assert page.session_id() == session
     assert page.log.inner_text() == before
@@ -258,7 +286,7 @@ def test_emergency_shows_an_alert_banner(open_page, servers):
     alert = page.page.get_by_role("alert")
     expect(alert).to_be_visible(timeout=REPLY_TIMEOUT_MS)
     expect(alert).to_contain_text("911")
-    expect(alert).to_contain_text("Emergency")
+    expect(alert).to_contain_text(wording().headlines["emergency"])  # the payload's own headline
     assert "escalation--emergency" in alert.get_attribute("class")
     # visually distinct: the emergency banner is red, not a plain message bubble
     colour = alert.evaluate("e => getComputedStyle(e).borderTopColor")
@@ -291,18 +319,26 @@ def test_markup_is_shown_as_text(open_page):
 def test_links_are_built_as_safe_anchors(open_page):
     """Bot text with URLs (restored from the transcript, rendered like a live reply)."""
     page = open_page()
-    text = ("See https://example.org/cramps. and http://example.com/a?b=1\n"
-            "not javascript:alert(3) nor <a href='https://evil.example'>x</a>")
-    transcript = [{"kind": "message", "from": "bot", "text": text, "quickReplies": [], "active": False}]
-    page.page.evaluate("t => localStorage.setItem('cramps-chat.transcript', JSON.stringify(t))",
-                       transcript)
+    text = (
+        "See https://example.org/cramps. and http://example.com/a?b=1\n"
+        "not javascript:alert(3) nor <a href='https://evil.example'>x</a>"
+    )
+    transcript = [
+        {"kind": "message", "from": "bot", "text": text, "quickReplies": [], "active": False}
+    ]
+    page.page.evaluate(
+        "t => localStorage.setItem('cramps-chat.transcript', JSON.stringify(t))", transcript
+    )
     page.page.reload()
     page.wait_connected()
     links = page.page.locator(".message--bot a")
     # the markup stays text; the URL inside it is linked like any other
     expect(links).to_have_count(3)
     assert [links.nth(i).get_attribute("href") for i in range(3)] == [
-        "https://example.org/cramps", "http://example.com/a?b=1", "https://evil.example/"]
+        "https://example.org/cramps",
+        "http://example.com/a?b=1",
+        "https://evil.example/",
+    ]
     for i in range(3):
         assert links.nth(i).get_attribute("rel") == "noopener noreferrer"
         assert links.nth(i).get_attribute("target") == "_blank"
@@ -341,30 +377,69 @@ def axe_violations(page: Page) -> List[Dict]:
     result = page.page.evaluate("""() => axe.run(document, {runOnly: {type: 'tag',
         values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']}})""")
     assert len(result["passes"]) > 10  # the audit really ran its rules
-    return [{"id": v["id"], "impact": v["impact"], "help": v["help"],
-             "nodes": [n["target"] for n in v["nodes"]]} for v in result["violations"]]
+    return [
+        {
+            "id": v["id"],
+            "impact": v["impact"],
+            "help": v["help"],
+            "nodes": [n["target"] for n in v["nodes"]],
+        }
+        for v in result["violations"]
+    ]
 
 
 def test_accessibility(open_page):
     page = open_page()
     log = page.page.get_by_role("log")
     assert log.get_attribute("aria-live") == "polite"
-    expect(page.page.get_by_label("Your question about foot cramps")).to_have_attribute("id", "message-input")
+    expect(page.page.get_by_label("Your question about foot cramps")).to_have_attribute(
+        "id", "message-input"
+    )
     expect(page.page.get_by_role("button", name="Send message")).to_be_visible()
     # keyboard focus is visible: an outline appears on the focused input and button
     page.page.get_by_label("Your question about foot cramps").focus()
     page.page.keyboard.press("Tab")
     focused = page.page.evaluate(
         "() => { const s = getComputedStyle(document.activeElement);"
-        " return [document.activeElement.id, s.outlineStyle, s.outlineWidth]; }")
+        " return [document.activeElement.id, s.outlineStyle, s.outlineWidth]; }"
+    )
     assert focused[0] == "send-button" and focused[1] == "solid" and focused[2] == "3px", focused
     # an automated WCAG audit of a page with answers, quick replies and an escalation banner
     page.send("my chest hurts and I can't breathe")
     expect(page.page.get_by_role("alert")).to_be_visible(timeout=REPLY_TIMEOUT_MS)
-    expect(page.page.locator(".quick-reply").first).to_be_visible(timeout=REPLY_TIMEOUT_MS)
+    # an emergency offers no buttons (nothing may dilute it); a question then brings quick replies
+    # and the 👍 / 👎 feedback buttons into the audit too
+    page.send("what is a foot cramp?")
+    page.wait_bot_text(TOPICS["definition"]["section"])
+    expect(page.page.get_by_role("button", name=FEEDBACK["helpful_button"])).to_be_visible()
     if not AXE.exists():
         missing("web/node_modules/axe-core missing: run bash scripts/build_web.sh")
     assert axe_violations(page) == []
+
+
+def test_feedback_buttons_are_labelled_and_recorded(open_page, servers):
+    page = open_page()
+    page.send("what is a foot cramp?")
+    page.wait_bot_text(TOPICS["definition"]["section"])
+    helpful = page.page.get_by_role("button", name=FEEDBACK["helpful_button"])
+    unhelpful = page.page.get_by_role("button", name=FEEDBACK["unhelpful_button"])
+    expect(helpful).to_be_visible()
+    expect(unhelpful).to_be_visible()
+    page.screenshot("-feedback")
+    unhelpful.click()
+    page.wait_bot_text(TOPICS["see_doctor"]["section"])  # the see-a-provider advice follows a 👎
+    expect(page.page.get_by_role("button", name=TOPICS["see_doctor"]["title"])).to_be_visible()
+
+    def recorded() -> bool:
+        events = servers.tracker(page.session_id())["events"]
+        return any(
+            e["event"] == "user"
+            and (e.get("parse_data") or {}).get("intent", {}).get("name") == "feedback_unhelpful"
+            for e in events
+        )
+
+    wait_until(recorded, 30, "the 👎 is recorded as its own intent")
+    no_csp_violations(page)
 
 
 def test_security_headers_and_config(web, servers):
@@ -376,7 +451,9 @@ def test_security_headers_and_config(web, servers):
     assert response.headers["X-Content-Type-Options"] == "nosniff"
     assert response.headers["Referrer-Policy"] == "no-referrer"
     assert requests.get(f"{web.url}/config.json", timeout=10).json() == {
-        "socketUrl": servers.url, "socketPath": "/socket.io"}
+        "socketUrl": servers.url,
+        "socketPath": "/socket.io",
+    }
     assert requests.get(f"{web.url}/vendor/", timeout=10).status_code == 404
     html = response.text
     assert "<script>" not in html and "style=" not in html and "<style" not in html
@@ -395,8 +472,9 @@ def test_disallowed_origin_is_rejected(open_page, servers, web):
 
     # the same page from an origin Rasa does not allow cannot connect, and says so
     page = open_page(url=f"http://localhost:{web.port}/", connect=False)
-    expect(page.page.locator("#status")).to_contain_text("Can't reach the assistant",
-                                                         timeout=20_000)
+    expect(page.page.locator("#status")).to_contain_text(
+        "Can't reach the assistant", timeout=20_000
+    )
     expect(page.page.get_by_role("button", name="Send message")).to_be_disabled()
     page.send("hello?")
     expect(page.page.locator(".message--user")).to_have_count(0)
@@ -418,7 +496,8 @@ def test_reconnects_after_a_server_restart(open_page, restartable_servers):
     page.send("how do I treat foot cramps?")  # Enter while disconnected: nothing is sent
     expect(page.page.locator(".message--user")).to_have_count(1)
     expect(page.page.get_by_label("Your question about foot cramps")).to_have_value(
-        "how do I treat foot cramps?")
+        "how do I treat foot cramps?"
+    )
     page.screenshot("-disconnected")
 
     servers.start_rasa()
