@@ -29,7 +29,7 @@ import pytest
 
 from cramp_harness.servers import ROOT, Servers
 from cramp_nlu.terms import max_tier
-from cramp_ops import report, store_reader, turns
+from cramp_ops import report, report_figures, store_reader, turns
 from cramp_ops.report_figures import Figures, compute
 from cramp_ops.small_counts import count
 
@@ -112,7 +112,11 @@ def talk(servers: Servers, sender: str, messages: List[object], expected: Expect
     expected.senders.append(sender)
     tier, last_topic, offered = "none", None, []
     for message in messages:
-        text = offered[0] if message is SUGGEST_FIRST else str(message)
+        if message is SUGGEST_FIRST:
+            # the first topic offered; the menu may offer none (then "Show all topics")
+            text = offered[0] if offered else "/help"
+        else:
+            text = str(message)
         replies = servers.say(sender, text)
         expected.typed.append(text)
         tracker = servers.tracker(sender)
@@ -135,7 +139,8 @@ def talk(servers: Servers, sender: str, messages: List[object], expected: Expect
             expected.offered.update(p[len("/ask_") :] for p in offered)
         helpful = turns.FEEDBACK_INTENTS.get(intent)
         if helpful is not None:
-            (expected.helpful if helpful else expected.unhelpful)[last_topic] += 1
+            rated = last_topic or report_figures.NO_TOPIC  # feedback before any answer
+            (expected.helpful if helpful else expected.unhelpful)[rated] += 1
         elif slots["topic"]:
             expected.topics[slots["topic"]] += 1
             last_topic = slots["topic"]
