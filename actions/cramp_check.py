@@ -36,7 +36,7 @@ from actions.cramp_check_rules import (
 )
 from actions.history import highest_urgency
 from actions.knowledge import KnowledgeError, Topic, knowledge, phrases, topic_for_intent
-from actions.topics import followup_treatment
+from actions.topics import QUESTION_OPENERS, followup_treatment
 from actions.triage import Reply, TriagedAction, escalate, reported_signs
 from cramp_nlu.escalation import wording
 from cramp_nlu.terms import max_tier, tier_rank
@@ -47,23 +47,6 @@ STOPPED_SLOT = "check_stopped"
 #: intents that leave the check when the message does not also answer the question
 LEAVING_INTENTS = ("stop_form", "start_over")
 CONDITION_TO_ANSWER = {"diabetes": "diabetes", "circulation": "circulation", "nerve": "nerve"}
-QUESTION_OPENERS = (
-    "what",
-    "why",
-    "how",
-    "when",
-    "which",
-    "who",
-    "is",
-    "are",
-    "do",
-    "does",
-    "can",
-    "could",
-    "should",
-    "will",
-    "would",
-)
 
 
 def article_medicines() -> List[str]:
