@@ -2,7 +2,8 @@
 
     .venv/bin/python scripts/profile_turn.py [--turns 60]
 
-Starts the action server (as `make run` does), loads the trained model in this process with the
+Starts the action server (as `make run` does), loads the trained model in this process (set up as
+`cramp-rasa` sets it up) with the
 project's endpoints (SQLite tracker store in a temporary directory), and sends knowledge questions
 through Rasa's own message processor — the code path of every channel — timing each stage by
 wrapping Rasa's methods. Prints mean and p50/p95 per stage, in milliseconds, and the share of the
@@ -25,7 +26,10 @@ from typing import Any, Callable, Dict, List
 
 from cramp_harness.processes import Supervisor
 from cramp_harness.servers import MODEL, ROOT, start_actions, write_endpoints
-from cramp_ops.launcher import quiet_third_party_deprecations
+from cramp_ops.launcher import (
+    quiet_third_party_deprecations,
+    validate_action_responses_with_one_validator,
+)
 
 QUESTIONS = [
     "why do my feet cramp at night?",
@@ -79,6 +83,8 @@ def instrument(timings: Timings) -> None:
         (RulePolicy, "predict_action_probabilities", "  RulePolicy"),
         (MemoizationPolicy, "predict_action_probabilities", "  MemoizationPolicy"),
         (RemoteAction, "run", "action-server call"),
+        (RemoteAction, "_validate_action_result", "  response validation (jsonschema)"),
+        (RemoteAction, "_utter_responses", "  rendering the action's messages"),
         (SQLTrackerStore, "retrieve", "tracker store: retrieve"),
         (SQLTrackerStore, "retrieve_full_tracker", "tracker store: retrieve full"),
         (SQLTrackerStore, "save", "tracker store: save"),
@@ -132,6 +138,7 @@ def main() -> None:
     parser.add_argument("--turns", type=int, default=60)
     args = parser.parse_args()
     quiet_third_party_deprecations()
+    validate_action_responses_with_one_validator()  # as `cramp-rasa` runs it
     logging.basicConfig(level=logging.WARNING)
     logging.getLogger("rasa").setLevel(logging.WARNING)
     timings: Timings = defaultdict(list)

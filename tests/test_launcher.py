@@ -50,3 +50,26 @@ def test_cramp_rasa_starts_without_a_screen_of_warnings():
     )
     assert "Rasa Version" in result.stdout
     assert "DeprecationWarning" not in result.stderr, result.stderr[-2000:]
+
+
+def test_action_responses_are_validated_as_rasa_validates_them():
+    from jsonschema import ValidationError
+    from rasa.core.actions.action import RemoteAction
+
+    from cramp_ops.launcher import validate_action_responses_with_one_validator
+
+    original = RemoteAction._validate_action_result
+    try:
+        validate_action_responses_with_one_validator()
+        action = RemoteAction("action_answer_topic", None)
+        good = {
+            "events": [{"event": "slot", "name": "topic", "value": "definition"}],
+            "responses": [{"text": "hi", "buttons": [{"title": "a", "payload": "/b"}]}],
+        }
+        assert action._validate_action_result(good) is True
+        with pytest.raises(ValidationError):
+            action._validate_action_result({"events": [{"event": "no_such_event"}]})
+        with pytest.raises(ValidationError):
+            action._validate_action_result({"events": "not a list"})
+    finally:
+        RemoteAction._validate_action_result = original
