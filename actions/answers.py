@@ -13,9 +13,14 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions import config
 from actions.feedback import feedback_buttons, time_to_ask
-from actions.history import last_topic
+from actions.history import earlier_entities, last_topic
 from actions.knowledge import KnowledgeBase, Topic, knowledge, phrases
-from actions.topics import answered_by_escalation, escalation_is_the_whole_turn, resolve_topic
+from actions.topics import (
+    answered_by_escalation,
+    escalation_is_the_whole_turn,
+    resolve_topic,
+    resolve_topics,
+)
 from actions.triage import Reply, TriagedAction
 
 TELL_MORE_PAYLOAD = "/tell_more"
@@ -112,29 +117,41 @@ class ActionAnswerTopic(TriagedAction):
     ) -> Reply:
         kb = knowledge()
         message = tracker.latest_message or {}
+        told_before = earlier_entities(tracker.events)
+        entities = message.get("entities", [])
         topic_id = resolve_topic(
             intent=(message.get("intent") or {}).get("name"),
-            entities=message.get("entities", []),
+            entities=entities,
             previous_topic=last_topic(tracker.events),
             urgency=tier,
             intent_ranking=message.get("intent_ranking", []),
             text=message.get("text") or "",
+            earlier_entities=told_before,
         )
-        topic = kb.get(topic_id)
-        if topic is None:
+        topics = [
+            kb[t]
+            for t in resolve_topics(topic_id, message.get("questions", []), entities, told_before)
+            if kb.get(t) is not None
+        ]
+        if not topics:
             dispatcher.utter_message(response="utter_help")
             return Reply()
-        if answered_by_escalation(topic.id, tier):
-            # the escalation just said what to do, once, and why: nothing general after it
-            return Reply(topic.id)
-        send_answer(
-            dispatcher,
-            kb,
-            topic,
-            entity_values(tracker, "medication"),
-            ask_feedback=tier == "none" and time_to_ask(tracker.events),
-        )
-        return Reply(topic.id)
+        answered = [t for t in topics if not answered_by_escalation(t.id, tier)]
+        # the escalation already said what to do, once, and why: no general see-a-provider text
+        medicines = entity_values(tracker, "medication")
+        feedback = tier == "none" and time_to_ask(tracker.events)
+        for index, topic in enumerate(answered):
+            # buttons only under the first answer: "tell me more" goes on with the turn's `topic`
+            first = index == 0
+            send_answer(
+                dispatcher,
+                kb,
+                topic,
+                medicines,
+                with_buttons=first,
+                ask_feedback=feedback and first,
+            )
+        return Reply(topics[0].id, also=[t.id for t in topics[1:]])
 
 
 class ActionTellMore(TriagedAction):

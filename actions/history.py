@@ -32,3 +32,25 @@ def last_topic(events: Iterable[Dict[str, Any]]) -> Optional[str]:
 def highest_urgency(events: Iterable[Dict[str, Any]]) -> str:
     """The most urgent tier any earlier message of this session reached."""
     return max_tier(v for v in _slot_values(events, "urgency") if v)
+
+
+def earlier_findings(events: Iterable[Dict[str, Any]]) -> List[Dict[str, Any]]:
+    """Red-flag findings of this session's earlier user messages (the NLU's triage of each),
+    the message being answered left out: signs said over several messages add up."""
+    users = [e for e in session_events(events) if e.get("event") == "user"]
+    return [
+        finding
+        for event in users[:-1]
+        for finding in (((event.get("parse_data") or {}).get("triage") or {}).get("findings") or [])
+    ]
+
+
+def earlier_entities(events: Iterable[Dict[str, Any]]) -> List[Dict[str, Any]]:
+    """Entities of this session's earlier user messages, oldest first (the last user message,
+    the one being answered, left out): what the person told us before this turn."""
+    users = [e for e in session_events(events) if e.get("event") == "user"]
+    return [
+        entity
+        for event in users[:-1]
+        for entity in ((event.get("parse_data") or {}).get("entities") or [])
+    ]

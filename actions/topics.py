@@ -19,6 +19,8 @@ ESCALATION_ANSWERS_FROM = "urgent"
 #: a knowledge intent ranked below the report counts as a question asked alongside it when it has
 #: at least this confidence and the message is worded as a question
 QUESTION_ALONGSIDE_CONFIDENCE = 0.2
+#: one turn answers at most this many questions; more would bury the first answer
+MAX_TOPICS = 2
 QUESTION_OPENERS = (
     "what",
     "why",
@@ -67,11 +69,17 @@ def subjects_in(entities: Iterable[Dict[str, Any]]) -> List[str]:
     return found
 
 
-def sharpen(topic: str, entities: Iterable[Dict[str, Any]]) -> str:
-    """A general causes/treatment question about exactly one named cause goes to that cause."""
+def sharpen(
+    topic: str, entities: Iterable[Dict[str, Any]], earlier: Iterable[Dict[str, Any]] = ()
+) -> str:
+    """A general causes/treatment question about exactly one named cause goes to that cause.
+    When this message names none, the last cause named earlier in the conversation counts ("I'm
+    six months pregnant" ... "what can I do about the cramps?")."""
     if topic not in ("causes", "treatment"):
         return topic
     subjects = subjects_in(entities)
+    if not subjects:
+        subjects = subjects_in(earlier)[-1:]
     if len(subjects) != 1:
         return topic
     prefix = "cause_" if topic == "causes" else "treat_"
@@ -141,14 +149,18 @@ def resolve_topic(
     urgency: str,
     intent_ranking: Iterable[Dict[str, Any]] = (),
     text: str = "",
+    earlier_entities: Iterable[Dict[str, Any]] = (),
 ) -> Optional[str]:
     """The topic to answer, or None when the turn is not a knowledge question.
 
     A symptom report with a tier goes to `see_doctor` (see `answered_by_escalation`), unless it
     also asks a knowledge question, which is then answered after the escalation."""
     entities = list(entities)
+    earlier_entities = list(earlier_entities)
     intent_ranking = list(intent_ranking)
     if intent == FOLLOWUP_TREATMENT_INTENT:
+        if previous_topic is None and (entities or earlier_entities):
+            return sharpen("treatment", entities, earlier_entities)
         return followup_treatment(previous_topic)
     if intent == REPORT_SYMPTOMS_INTENT:
         if urgency != "none":
@@ -157,7 +169,29 @@ def resolve_topic(
         for ranked in intent_ranking:
             topic = topic_for_intent(ranked.get("name"))
             if topic:
-                return sharpen(topic, entities)
+                return sharpen(topic, entities, earlier_entities)
         return None
     topic = topic_for_intent(intent)
-    return sharpen(topic, entities) if topic else None
+    return sharpen(topic, entities, earlier_entities) if topic else None
+
+
+def resolve_topics(
+    first: Optional[str],
+    questions: Iterable[Dict[str, Any]],
+    entities: Iterable[Dict[str, Any]],
+    earlier_entities: Iterable[Dict[str, Any]] = (),
+) -> List[str]:
+    """Every topic this turn answers, most relevant first, at most `MAX_TOPICS`: the turn's own
+    topic, then the other questions the NLU found in the message ("what causes it and what can
+    I do?")."""
+    entities = list(entities)
+    earlier_entities = list(earlier_entities)
+    topics = [first] if first else []
+    for question in questions:
+        topic = topic_for_intent(question.get("name"))
+        if topic is None:
+            continue
+        topic = sharpen(topic, entities, earlier_entities)
+        if topic not in topics:
+            topics.append(topic)
+    return topics[:MAX_TOPICS]

@@ -1,7 +1,8 @@
 """Red-flag triage inside the one action that answers each user turn.
 
 Every action that answers a user message derives from `TriagedAction`: it escalates first (the
-escalation speaks before any answer), sets `urgency` for this message, and writes `topic` once.
+escalation speaks before any answer), sets `urgency` for this message, and writes `topic` (the
+first topic answered) and `topics` (every topic answered this turn) once.
 So a turn costs one action-server call, and no rule can answer a message without triage
 (tests/test_dialogue_triage.py checks every rule and story).
 
@@ -21,9 +22,10 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import Restarted, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.history import highest_urgency
+from actions.history import earlier_findings, highest_urgency
 from cramp_nlu.escalation import wording
 from cramp_nlu.factory import shared_detector
+from cramp_nlu.red_flags import Triage
 from cramp_nlu.terms import tier_rank
 
 EventList = List[Dict[Text, Any]]
@@ -45,10 +47,20 @@ def reported_signs(message: Dict[str, Any]) -> List[str]:
     return [f["sign"] for f in triage_of(message).get("findings", []) if not f.get("negated")]
 
 
+def triage_in_context(message: Dict[str, Any], events: List[Dict[str, Any]]) -> Dict[str, Any]:
+    """This message's verdict together with what the earlier messages reported ("I'm pregnant",
+    then "suddenly my vision is blurry" is urgent)."""
+    own = triage_of(message)
+    earlier = earlier_findings(events)
+    if not earlier:
+        return own
+    return DETECTOR.with_earlier(Triage.from_dict(own), earlier).as_dict()
+
+
 def escalate(dispatcher: CollectingDispatcher, tracker: Tracker) -> str:
     """Speak first when this message reports a sign (or an earlier one still needs attention);
     returns this message's tier."""
-    triage = triage_of(tracker.latest_message or {})
+    triage = triage_in_context(tracker.latest_message or {}, list(tracker.events))
     tier = triage["tier"]
     escalation = wording().message(tier, triage.get("reasons", []))
     if escalation:
@@ -63,12 +75,18 @@ def escalate(dispatcher: CollectingDispatcher, tracker: Tracker) -> str:
 
 @dataclass
 class Reply:
-    """What an answering action did besides triage: the topic it answered, other events, and
-    whether the conversation starts over (the reset comes first, so this turn's slots survive it)."""
+    """What an answering action did besides triage: the topic it answered (and any other topics,
+    when the message asked two things), other events, and whether the conversation starts over
+    (the reset comes first, so this turn's slots survive it)."""
 
     topic: Optional[str] = None
     events: EventList = field(default_factory=list)
     restart: bool = False
+    also: List[str] = field(default_factory=list)
+
+    @property
+    def topics(self) -> List[str]:
+        return ([self.topic] if self.topic else []) + [t for t in self.also if t != self.topic]
 
 
 class TriagedAction(Action, metaclass=ABCMeta):
@@ -81,7 +99,13 @@ class TriagedAction(Action, metaclass=ABCMeta):
         tier = escalate(dispatcher, tracker)
         reply = await self.reply(dispatcher, tracker, domain, tier)
         reset = [Restarted()] if reply.restart else []
-        return [*reset, SlotSet("urgency", tier), SlotSet("topic", reply.topic), *reply.events]
+        return [
+            *reset,
+            SlotSet("urgency", tier),
+            SlotSet("topic", reply.topic),
+            SlotSet("topics", reply.topics),
+            *reply.events,
+        ]
 
     @abstractmethod
     async def reply(

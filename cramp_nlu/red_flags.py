@@ -42,16 +42,23 @@ class Finding:
     key: int  # character offset of the sign's key term (negation and questions look from here)
     negated: bool = False
     hypothetical: bool = False
+    long_standing: bool = False  # "my feet have always been cold": not the sudden sign
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> "Finding":
+        """A finding as carried in parse data (`Triage.as_dict`); unknown keys are ignored."""
+        names = set(cls.__dataclass_fields__)
+        return cls(**{k: v for k, v in data.items() if k in names})
 
     @property
     def counts(self) -> bool:
-        """Whether the sign is reported (not denied)."""
-        return not self.negated
+        """Whether the sign is reported (not denied, not a lifelong state)."""
+        return not self.negated and not self.long_standing
 
     @property
     def effective_tier(self) -> str:
         """The sign's tier; a sign only asked about gives at most `see_doctor`."""
-        if self.negated:
+        if not self.counts:
             return "none"
         if self.hypothetical:
             return hypothetical_tier(self.tier)
@@ -74,6 +81,14 @@ class Triage:
             "findings": [f.__dict__ for f in self.findings],
         }
 
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> "Triage":
+        return cls(
+            tier=data["tier"],
+            findings=[Finding.from_dict(f) for f in data.get("findings", [])],
+            reasons=list(data.get("reasons", [])),
+        )
+
 
 @dataclass(frozen=True)
 class SignRule:
@@ -86,6 +101,7 @@ class SignRule:
     window: int = DEFAULT_WINDOW
     not_before: frozenset = frozenset()
     not_after: frozenset = frozenset()
+    sudden_only: bool = False  # the sign is a sudden change: a lifelong state is not it
 
 
 @dataclass(frozen=True)
@@ -140,9 +156,11 @@ class RedFlagDetector:
                 window=int(s.get("window", DEFAULT_WINDOW)),
                 not_before=_lower_words(s.get("not_before", [])),
                 not_after=_lower_words(s.get("not_after", [])),
+                sudden_only=bool(s.get("sudden_only", False)),
             )
             for s in self.terms["signs"]
         ]
+        self._sudden_only = {sign.id for sign in self.signs if sign.sudden_only}
         self.combinations = [
             Combination(c["id"], c["tier"], tuple(c.get("all", [])), tuple(c.get("any", [])))
             for c in self.terms["combinations"]
@@ -182,6 +200,7 @@ class RedFlagDetector:
         self._add("neg:after", negation["after"])
         self._add("neg:pseudo", negation.get("pseudo", []))
         self._add("hypo:cue", self.terms["hypothetical"]["cues_before"])
+        self._add("long:cue", self.terms["long_standing"])
 
     # ---- detection ----
     def __call__(self, text: str) -> Triage:
@@ -203,10 +222,19 @@ class RedFlagDetector:
                 key=f.key,
                 negated=self._is_negated(doc, matches, f, sentences),
                 hypothetical=self._is_hypothetical(doc, matches, f, sentences),
+                long_standing=self._is_long_standing(doc, matches, f, sentences),
             )
             for f in findings
         ]
         return self._decide(findings)
+
+    def with_earlier(self, current: Triage, earlier: Iterable[Mapping[str, Any]]) -> Triage:
+        """This message's verdict with what earlier messages of the conversation reported: a
+        condition said before ("I'm pregnant") completes a combination with a sign said now
+        ("suddenly blurry vision"). Earlier signs alone do not raise this message's tier (they
+        were answered then); only combinations that this message completes do."""
+        before = [Finding.from_dict(f) for f in earlier]
+        return self._decide(current.findings, before)
 
     def _matches(self, doc: Doc) -> Dict[str, List[Tuple[int, int]]]:
         """All term matches by label, as token spans, de-duplicated across LOWER and LEMMA."""
@@ -353,17 +381,35 @@ class RedFlagDetector:
             s < start and sentences[s] == sentences[start] for s, _ in matches.get("hypo:cue", [])
         )
 
+    def _is_long_standing(
+        self,
+        doc: Doc,
+        matches: Dict[str, List[Tuple[int, int]]],
+        finding: Finding,
+        sentences: Sequence[int],
+    ) -> bool:
+        """A sudden-change sign said of a lifelong state ("always been cold", "since I was a
+        kid") in the same sentence."""
+        if finding.sign not in self._sudden_only:
+            return False
+        start = self._token_index(doc, finding.key)
+        return any(sentences[s] == sentences[start] for s, _ in matches.get("long:cue", []))
+
     # ---- the verdict ----
-    def _decide(self, findings: List[Finding]) -> Triage:
+    def _decide(self, findings: List[Finding], earlier: Sequence[Finding] = ()) -> Triage:
         reported = {f.sign: f for f in findings if f.counts}
         candidates: List[Tuple[str, str]] = [
             (f.effective_tier, f.sign) for f in reported.values() if f.effective_tier != "none"
         ]
+        told_before = {f.sign: f for f in earlier if f.counts and f.sign not in reported}
+        known = {**told_before, **reported}
         for combo in self.combinations:
-            if all(name in reported for name in combo.all) and (
-                not combo.any or any(name in reported for name in combo.any)
+            if not any(name in reported for name in combo.all + combo.any):
+                continue  # nothing of it said now: it was (or was not) found before
+            if all(name in known for name in combo.all) and (
+                not combo.any or any(name in known for name in combo.any)
             ):
-                members = [reported[n] for n in combo.all + combo.any if n in reported]
+                members = [known[n] for n in combo.all + combo.any if n in known]
                 tier = combo.tier
                 if all(m.hypothetical for m in members):
                     tier = hypothetical_tier(tier)

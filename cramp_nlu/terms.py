@@ -25,6 +25,7 @@ REQUIRED_SECTIONS = (
     "combinations",
     "lookup_vocab",
     "reminder",
+    "long_standing",
 )
 
 
@@ -82,6 +83,7 @@ def validate_terms(terms: Dict[str, Any]) -> None:
         if vocab not in terms["vocab"]:
             raise TermsError(f"lookup_vocab {table}: unknown vocabulary '{vocab}'")
     _check_strings("negation", list(terms["negation"]["before"]) + list(terms["negation"]["after"]))
+    _check_strings("long_standing", terms["long_standing"])
     sign_ids: Set[str] = set()
     for sign in terms["signs"]:
         if sign.get("tier") not in TIERS:

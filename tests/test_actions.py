@@ -71,7 +71,7 @@ def test_actions_have_the_domain_names(domain):
 def test_answer_states_the_topic_and_names_its_section(make_tracker, domain, topic_id):
     topic = KB[topic_id]
     events, messages = run(ActionAnswerTopic(), make_tracker("question", f"ask_{topic_id}"), domain)
-    assert slot_sets(events) == {"urgency": "none", "topic": topic_id}
+    assert slot_sets(events) == {"urgency": "none", "topic": topic_id, "topics": [topic_id]}
     assert len(messages) == 1
     text = messages[-1]["text"]
     assert topic.answer in text
@@ -294,7 +294,11 @@ def test_reported_see_doctor_signs_get_the_see_doctor_answer(make_tracker, domai
         ],
     )
     events, messages = run(ActionAnswerTopic(), tracker, domain)
-    assert slot_sets(events) == {"urgency": "see_doctor", "topic": "see_doctor"}
+    assert slot_sets(events) == {
+        "urgency": "see_doctor",
+        "topic": "see_doctor",
+        "topics": ["see_doctor"],
+    }
     assert messages[0]["text"].startswith(wording().headlines["see_doctor"])
     assert KB["see_doctor"].answer in messages[-1]["text"]
 
@@ -321,7 +325,7 @@ def test_reported_urgent_signs_get_the_action_once_and_nothing_after(
         ],
     )
     events, messages = run(ActionAnswerTopic(), tracker, domain)
-    assert slot_sets(events) == {"urgency": tier, "topic": "see_doctor"}
+    assert slot_sets(events) == {"urgency": tier, "topic": "see_doctor", "topics": ["see_doctor"]}
     assert len(messages) == 1
     (escalation,) = messages
     assert escalation["text"] == wording().message(tier, [reason])["text"]
@@ -354,7 +358,11 @@ def test_a_question_asked_alongside_an_emergency_is_answered_after_it(make_track
         ],
     )
     events, messages = run(ActionAnswerTopic(), tracker, domain)
-    assert slot_sets(events) == {"urgency": "emergency", "topic": "magnesium"}
+    assert slot_sets(events) == {
+        "urgency": "emergency",
+        "topic": "magnesium",
+        "topics": ["magnesium"],
+    }
     escalation, answer = messages
     assert "911" in escalation["text"]
     assert KB["magnesium"].answer in answer["text"]
@@ -392,7 +400,7 @@ def test_reported_symptoms_without_urgency_answer_the_closest_question(make_trac
 @pytest.mark.parametrize("intent", ["greet", "tell_more", "nlu_fallback", None])
 def test_no_knowledge_question_gives_help(make_tracker, domain, intent):
     events, messages = run(ActionAnswerTopic(), make_tracker("hmm", intent), domain)
-    assert slot_sets(events) == {"urgency": "none", "topic": None}
+    assert slot_sets(events) == {"urgency": "none", "topic": None, "topics": []}
     assert [m["response"] for m in messages] == ["utter_help"]
 
 
@@ -488,7 +496,7 @@ def test_a_yes_that_reports_an_emergency_gets_only_the_escalation(make_tracker, 
         events=[slot("topic", "cause_night")],
     )
     events, messages = run(ActionTellMore(), tracker, domain)
-    assert slot_sets(events) == {"urgency": "emergency", "topic": None}
+    assert slot_sets(events) == {"urgency": "emergency", "topic": None, "topics": []}
     assert len(messages) == 1 and "911" in messages[0]["text"]
 
 
@@ -500,7 +508,11 @@ def test_an_explicit_tell_me_more_is_still_answered_after_an_escalation(make_tra
         events=[slot("topic", "cause_night")],
     )
     events, messages = run(ActionTellMore(), tracker, domain)
-    assert slot_sets(events) == {"urgency": "emergency", "topic": "cause_night"}
+    assert slot_sets(events) == {
+        "urgency": "emergency",
+        "topic": "cause_night",
+        "topics": ["cause_night"],
+    }
     assert "911" in messages[0]["text"] and "8) Nocturnal Cramps" in messages[1]["text"]
 
 
@@ -516,7 +528,7 @@ def test_tell_more_without_a_topic_gives_help(make_tracker, domain, events):
     events_out, messages = run(
         ActionTellMore(), make_tracker("more", "tell_more", events=events), domain
     )
-    assert slot_sets(events_out) == {"urgency": "none", "topic": None}
+    assert slot_sets(events_out) == {"urgency": "none", "topic": None, "topics": []}
     assert [m["response"] for m in messages] == ["utter_help"]
 
 
@@ -535,7 +547,7 @@ def test_fallback_offers_three_closest_topics_and_all_topics(make_tracker, domai
     ]
     tracker = make_tracker("blah cramps zzz", "nlu_fallback", intent_ranking=ranking)
     events, messages = run(ActionSuggestTopics(), tracker, domain)
-    assert slot_sets(events) == {"urgency": "none", "topic": None}
+    assert slot_sets(events) == {"urgency": "none", "topic": None, "topics": []}
     assert len(messages) == 1
     assert messages[-1]["response"] == "utter_rephrase"
     assert payloads(messages[-1]) == [
@@ -583,6 +595,6 @@ def test_fallback_after_an_urgent_escalation_offers_no_menu(make_tracker, domain
         ],
     )
     events, messages = run(ActionSuggestTopics(), tracker, domain)
-    assert slot_sets(events) == {"urgency": "emergency", "topic": None}
+    assert slot_sets(events) == {"urgency": "emergency", "topic": None, "topics": []}
     assert len(messages) == 1 and not messages[0].get("buttons")
     assert "911" in messages[0]["text"]

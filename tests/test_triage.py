@@ -49,7 +49,9 @@ def test_the_action_server_triages_with_the_shared_detector():
 
 
 def test_every_answering_action_is_triaged():
-    import actions.answers  # noqa: F401,E401
+    import actions.answers  # noqa: F401
+    import actions.cramp_check  # noqa: F401
+    import actions.fallback  # noqa: F401
 
     names = {cls().name() for cls in all_subclasses(TriagedAction)}
     assert {
@@ -108,7 +110,11 @@ def test_escalation_speaks_before_the_answer(make_tracker, domain):
     assert first["text"].startswith(wording().headlines["urgent"])
     assert first["custom"]["escalation"]["headline"] == wording().headlines["urgent"]
     assert "Nocturnal" in answer["text"]
-    assert slot_sets(events) == {"urgency": "urgent", "topic": "cause_night"}
+    assert slot_sets(events) == {
+        "urgency": "urgent",
+        "topic": "cause_night",
+        "topics": ["cause_night"],
+    }
 
 
 def test_start_over_resets_then_keeps_this_turns_urgency(make_tracker, domain):
@@ -116,7 +122,7 @@ def test_start_over_resets_then_keeps_this_turns_urgency(make_tracker, domain):
     dispatcher = CollectingDispatcher()
     events = asyncio.run(ActionStartOver().run(dispatcher, tracker, domain))
     assert events[0] == Restarted()
-    assert slot_sets(events) == {"urgency": "emergency", "topic": None}
+    assert slot_sets(events) == {"urgency": "emergency", "topic": None, "topics": []}
     assert "911" in dispatcher.messages[0]["text"]
     assert dispatcher.messages[-1]["response"] == "utter_restart"
 
@@ -137,7 +143,7 @@ def test_triage_from_nlu_sets_urgency_and_escalates_emergency(make_tracker, doma
         triage={"tier": "emergency", "reasons": ["chest_pain"], "findings": []},
     )
     events, messages = run_turn(tracker, domain)
-    assert slot_sets(events) == {"urgency": "emergency", "topic": None}
+    assert slot_sets(events) == {"urgency": "emergency", "topic": None, "topics": []}
     assert len(messages) == 1
     text = messages[0]["text"]
     assert text.startswith(wording().headlines["emergency"])
@@ -157,7 +163,7 @@ def test_triage_lower_tiers(make_tracker, domain, tier, reason, expected):
         "...", "report_symptoms", triage={"tier": tier, "reasons": [reason], "findings": []}
     )
     events, messages = run_turn(tracker, domain)
-    assert slot_sets(events) == {"urgency": tier, "topic": None}
+    assert slot_sets(events) == {"urgency": tier, "topic": None, "topics": []}
     text = messages[0]["text"]
     assert text.startswith(wording().headlines[tier])
     assert expected in text
@@ -179,7 +185,7 @@ def test_triage_none_is_silent(make_tracker, domain):
         "what is a cramp?", "ask_definition", triage={"tier": "none", "reasons": [], "findings": []}
     )
     events, messages = run_turn(tracker, domain)
-    assert slot_sets(events) == {"urgency": "none", "topic": None}
+    assert slot_sets(events) == {"urgency": "none", "topic": None, "topics": []}
     assert messages == []
 
 
@@ -199,7 +205,7 @@ def test_message_that_skipped_nlu_is_triaged_by_the_action(make_tracker, domain)
     tracker = make_tracker("/ask_magnesium my chest hurts and I can't breathe", "ask_magnesium")
     assert "triage" not in tracker.latest_message
     events, messages = run_turn(tracker, domain)
-    assert slot_sets(events) == {"urgency": "emergency", "topic": None}
+    assert slot_sets(events) == {"urgency": "emergency", "topic": None, "topics": []}
     assert len(messages) == 1
     assert messages[0]["text"].startswith(wording().headlines["emergency"])
     assert "911" in messages[0]["text"]
@@ -218,7 +224,7 @@ def test_missing_or_unusable_verdict_is_recomputed(make_tracker, domain, triage)
 def test_calm_message_that_skipped_nlu_is_not_escalated(make_tracker, domain):
     tracker = make_tracker("/ask_magnesium", "ask_magnesium")
     events, messages = run_turn(tracker, domain)
-    assert slot_sets(events) == {"urgency": "none", "topic": None}
+    assert slot_sets(events) == {"urgency": "none", "topic": None, "topics": []}
     assert messages == []
 
 
@@ -237,7 +243,7 @@ def test_calm_message_after_an_escalation_gets_a_reminder(make_tracker, domain, 
         ],
     )
     events, messages = run_turn(tracker, domain)
-    assert slot_sets(events) == {"urgency": "none", "topic": None}
+    assert slot_sets(events) == {"urgency": "none", "topic": None, "topics": []}
     assert len(messages) == 1
     text = messages[0]["text"]
     assert "earlier still needs attention" in text

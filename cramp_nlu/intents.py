@@ -1,0 +1,124 @@
+"""Rasa NLU component: intents of the whole message and of each question in it.
+
+Replaces DIET (measured in the README: same held-out accuracy, training in seconds instead of
+minutes, and it can classify sentences). It writes Rasa's usual `intent` and `intent_ranking`,
+read the way `cramp_nlu.story_reading` describes, and `questions`: the knowledge intents the
+message asks, in order, at most two (the answering action answers each).
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any, Dict, List, Optional, Text, Type
+
+from rasa.engine.graph import ExecutionContext, GraphComponent
+from rasa.engine.recipes.default_recipe import DefaultV1Recipe
+from rasa.engine.storage.resource import Resource
+from rasa.engine.storage.storage import ModelStorage
+from rasa.nlu.classifiers.classifier import IntentClassifier
+from rasa.nlu.utils.spacy_utils import SpacyModel, SpacyNLP
+from rasa.shared.nlu.constants import INTENT, INTENT_RANKING_KEY, TEXT
+from rasa.shared.nlu.training_data.message import Message
+from rasa.shared.nlu.training_data.training_data import TrainingData
+
+from cramp_nlu.intent_model import DEFAULTS, IntentModel
+from cramp_nlu.story_reading import Reading, as_dicts, read_story, split_sentences
+
+logger = logging.getLogger(__name__)
+
+QUESTIONS_KEY = "questions"
+STORED_FILE = "intent_model.pkl"
+#: intents that are never a knowledge question, though named ask_*
+NOT_KNOWLEDGE = frozenset({"ask_source"})
+
+
+def lemmatised(texts: List[str], model: SpacyModel) -> List[str]:
+    """The text the intent model reads: lower-cased lemmas, separated by spaces."""
+    return [" ".join(t.lemma_.lower() for t in doc) for doc in model.model.pipe(texts)]
+
+
+@DefaultV1Recipe.register(
+    DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER,
+    is_trainable=True,
+    model_from="SpacyNLP",
+)
+class StoryIntentClassifier(GraphComponent, IntentClassifier):
+    """Intent of the message read as a story with questions (see cramp_nlu.story_reading)."""
+
+    @classmethod
+    def required_components(cls) -> List[Type]:
+        return [SpacyNLP]
+
+    @staticmethod
+    def get_default_config() -> Dict[Text, Any]:
+        return dict(DEFAULTS)
+
+    def __init__(
+        self,
+        config: Dict[Text, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        model: Optional[IntentModel] = None,
+    ) -> None:
+        self._config = config
+        self._model_storage = model_storage
+        self._resource = resource
+        self._model = model
+
+    @classmethod
+    def create(
+        cls,
+        config: Dict[Text, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+    ) -> "StoryIntentClassifier":
+        return cls(config, model_storage, resource)
+
+    @classmethod
+    def load(
+        cls,
+        config: Dict[Text, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+        **kwargs: Any,
+    ) -> "StoryIntentClassifier":
+        with model_storage.read_from(resource) as directory:
+            model = IntentModel.load(directory / STORED_FILE)
+        return cls(config, model_storage, resource, model)
+
+    def train(self, training_data: TrainingData, model: SpacyModel) -> Resource:
+        examples = [m for m in training_data.intent_examples if m.get(TEXT)]
+        texts = lemmatised([m.get(TEXT) for m in examples], model)
+        settings = {k: self._config[k] for k in DEFAULTS if k in self._config}
+        self._model = IntentModel(settings).fit(texts, [m.get(INTENT) for m in examples])
+        with self._model_storage.write_to(self._resource) as directory:
+            self._model.save(directory / STORED_FILE)
+        return self._resource
+
+    def process(self, messages: List[Message], model: SpacyModel) -> List[Message]:
+        if self._model is None:
+            return messages  # not trained: leave the message to the fallback classifier
+        for message in messages:
+            reading = self.read(message.get(TEXT) or "", model)
+            message.set(
+                INTENT,
+                {"name": reading.intent.intent, "confidence": reading.intent.confidence},
+                add_to_output=True,
+            )
+            message.set(INTENT_RANKING_KEY, as_dicts(reading.ranking), add_to_output=True)
+            message.set(QUESTIONS_KEY, as_dicts(reading.questions), add_to_output=True)
+        return messages
+
+    def read(self, text: str, model: SpacyModel) -> Reading:
+        """The whole message and each sentence, classified in one pass, then read together."""
+        assert self._model is not None
+        sentences = split_sentences(text)
+        parts = [s.text for s in sentences] if len(sentences) > 1 else []
+        ranked = self._model.rank(lemmatised([text, *parts], model))
+        whole = ranked[0]
+        per_sentence = list(zip(sentences, ranked[1:] if parts else [whole], strict=True))
+        intents = self._model.intents
+        knowledge = [i for i in intents if i.startswith("ask_") and i not in NOT_KNOWLEDGE]
+        return read_story(whole, per_sentence, knowledge, intents)
