@@ -130,7 +130,9 @@ class ActionAnswerTopic(TriagedAction):
         )
         topics = [
             kb[t]
-            for t in resolve_topics(topic_id, message.get("questions", []), entities, told_before)
+            for t in resolve_topics(
+                topic_id, message.get("questions", []), entities, told_before, tier
+            )
             if kb.get(t) is not None
         ]
         if not topics:

@@ -180,10 +180,11 @@ def resolve_topics(
     questions: Iterable[Dict[str, Any]],
     entities: Iterable[Dict[str, Any]],
     earlier_entities: Iterable[Dict[str, Any]] = (),
+    urgency: str = "none",
 ) -> List[str]:
     """Every topic this turn answers, most relevant first, at most `MAX_TOPICS`: the turn's own
     topic, then the other questions the NLU found in the message ("what causes it and what can
-    I do?")."""
+    I do?"). See `escalation_answers` for urgent messages."""
     entities = list(entities)
     earlier_entities = list(earlier_entities)
     topics = [first] if first else []
@@ -194,4 +195,15 @@ def resolve_topics(
         topic = sharpen(topic, entities, earlier_entities)
         if topic not in topics:
             topics.append(topic)
+    if escalation_is_enough(urgency):
+        topics = list(dict.fromkeys(escalation_answers(t) for t in topics))
     return topics[:MAX_TOPICS]
+
+
+def escalation_answers(topic: str) -> str:
+    """From `urgent` on, "what should we do?", "should I stretch it?" or "what is this?" are
+    answered by the escalation itself (see a provider today / call now): general advice after it
+    would only dilute it. A question about a cause or about magnesium is still answered."""
+    if topic in ("definition", "causes", "treatment") or topic.startswith("treat_"):
+        return SEE_DOCTOR_TOPIC
+    return topic

@@ -3,7 +3,8 @@
 Replaces DIET (measured in the README: same held-out accuracy, training in seconds instead of
 minutes, and it can classify sentences). It writes Rasa's usual `intent` and `intent_ranking`,
 read the way `cramp_nlu.story_reading` describes, and `questions`: the knowledge intents the
-message asks, in order, at most two (the answering action answers each).
+message asks, in order, at most two (the answering action answers each). It runs after the
+red-flag triage, whose signs can say what a story is about (`subjects`).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from rasa.shared.nlu.constants import INTENT, INTENT_RANKING_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
+from cramp_nlu.component import TRIAGE_KEY
 from cramp_nlu.intent_model import DEFAULTS, IntentModel
 from cramp_nlu.story_reading import Reading, as_dicts, read_story, split_sentences
 
@@ -101,7 +103,8 @@ class StoryIntentClassifier(GraphComponent, IntentClassifier):
         if self._model is None:
             return messages  # not trained: leave the message to the fallback classifier
         for message in messages:
-            reading = self.read(message.get(TEXT) or "", model)
+            triage = message.get(TRIAGE_KEY) or {}
+            reading = self.read(message.get(TEXT) or "", model, triage.get("subjects", []))
             message.set(
                 INTENT,
                 {"name": reading.intent.intent, "confidence": reading.intent.confidence},
@@ -111,7 +114,7 @@ class StoryIntentClassifier(GraphComponent, IntentClassifier):
             message.set(QUESTIONS_KEY, as_dicts(reading.questions), add_to_output=True)
         return messages
 
-    def read(self, text: str, model: SpacyModel) -> Reading:
+    def read(self, text: str, model: SpacyModel, sign_subjects: List[str] = ()) -> Reading:
         """The whole message and each sentence, classified in one pass, then read together."""
         assert self._model is not None
         sentences = split_sentences(text)
@@ -121,4 +124,4 @@ class StoryIntentClassifier(GraphComponent, IntentClassifier):
         per_sentence = list(zip(sentences, ranked[1:] if parts else [whole], strict=True))
         intents = self._model.intents
         knowledge = [i for i in intents if i.startswith("ask_") and i not in NOT_KNOWLEDGE]
-        return read_story(whole, per_sentence, knowledge, intents)
+        return read_story(whole, per_sentence, knowledge, intents, sign_subjects)

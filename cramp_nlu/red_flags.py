@@ -43,6 +43,7 @@ class Finding:
     negated: bool = False
     hypothetical: bool = False
     long_standing: bool = False  # "my feet have always been cold": not the sudden sign
+    past: bool = False  # "two years ago I had a DVT, it was treated": not a sign now
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> "Finding":
@@ -53,7 +54,7 @@ class Finding:
     @property
     def counts(self) -> bool:
         """Whether the sign is reported (not denied, not a lifelong state)."""
-        return not self.negated and not self.long_standing
+        return not (self.negated or self.long_standing or self.past)
 
     @property
     def effective_tier(self) -> str:
@@ -72,6 +73,8 @@ class Triage:
     tier: str
     findings: List[Finding] = field(default_factory=list)
     reasons: List[str] = field(default_factory=list)  # sign / combination IDs that set the tier
+    #: the article's causes the reported signs point to (a walk that has to stop: vascular)
+    subjects: List[str] = field(default_factory=list)
 
     def as_dict(self) -> Dict[str, Any]:
         """A JSON-friendly form, carried in the NLU parse data as `triage`."""
@@ -79,6 +82,7 @@ class Triage:
             "tier": self.tier,
             "reasons": list(self.reasons),
             "findings": [f.__dict__ for f in self.findings],
+            "subjects": list(self.subjects),
         }
 
     @classmethod
@@ -87,6 +91,7 @@ class Triage:
             tier=data["tier"],
             findings=[Finding.from_dict(f) for f in data.get("findings", [])],
             reasons=list(data.get("reasons", [])),
+            subjects=list(data.get("subjects", [])),
         )
 
 
@@ -102,6 +107,7 @@ class SignRule:
     not_before: frozenset = frozenset()
     not_after: frozenset = frozenset()
     sudden_only: bool = False  # the sign is a sudden change: a lifelong state is not it
+    current_only: bool = False  # the sign matters now: a past, resolved episode is not it
 
 
 @dataclass(frozen=True)
@@ -157,10 +163,17 @@ class RedFlagDetector:
                 not_before=_lower_words(s.get("not_before", [])),
                 not_after=_lower_words(s.get("not_after", [])),
                 sudden_only=bool(s.get("sudden_only", False)),
+                current_only=bool(s.get("current_only", False)),
             )
             for s in self.terms["signs"]
         ]
         self._sudden_only = {sign.id for sign in self.signs if sign.sudden_only}
+        self._current_only = {sign.id for sign in self.signs if sign.current_only}
+        self._subject_of = {
+            item["id"]: item["subject"]
+            for item in [*self.terms["signs"], *self.terms["combinations"]]
+            if item.get("subject")
+        }
         self.combinations = [
             Combination(c["id"], c["tier"], tuple(c.get("all", [])), tuple(c.get("any", [])))
             for c in self.terms["combinations"]
@@ -201,6 +214,8 @@ class RedFlagDetector:
         self._add("neg:pseudo", negation.get("pseudo", []))
         self._add("hypo:cue", self.terms["hypothetical"]["cues_before"])
         self._add("long:cue", self.terms["long_standing"])
+        self._add("past:cue", self.terms["past_episode"]["cues"])
+        self._add("past:unless", self.terms["past_episode"]["unless"])
 
     # ---- detection ----
     def __call__(self, text: str) -> Triage:
@@ -223,6 +238,7 @@ class RedFlagDetector:
                 negated=self._is_negated(doc, matches, f, sentences),
                 hypothetical=self._is_hypothetical(doc, matches, f, sentences),
                 long_standing=self._is_long_standing(doc, matches, f, sentences),
+                past=self._is_past(doc, matches, f, sentences),
             )
             for f in findings
         ]
@@ -395,6 +411,22 @@ class RedFlagDetector:
         start = self._token_index(doc, finding.key)
         return any(sentences[s] == sentences[start] for s, _ in matches.get("long:cue", []))
 
+    def _is_past(
+        self,
+        doc: Doc,
+        matches: Dict[str, List[Tuple[int, int]]],
+        finding: Finding,
+        sentences: Sequence[int],
+    ) -> bool:
+        """A current-only sign told as a past episode ("last winter my toes went numb, but that
+        healed"), unless the same sentence says it is back ("again", "another one")."""
+        if finding.sign not in self._current_only:
+            return False
+        here = sentences[self._token_index(doc, finding.key)]
+        in_sentence = [sentences[s] == here for s, _ in matches.get("past:cue", [])]
+        still = [sentences[s] == here for s, _ in matches.get("past:unless", [])]
+        return any(in_sentence) and not any(still)
+
     # ---- the verdict ----
     def _decide(self, findings: List[Finding], earlier: Sequence[Finding] = ()) -> Triage:
         reported = {f.sign: f for f in findings if f.counts}
@@ -416,7 +448,12 @@ class RedFlagDetector:
                 candidates.append((tier, combo.id))
         tier = max_tier(t for t, _ in candidates)
         reasons = [name for t, name in candidates if t == tier and tier != "none"]
-        return Triage(tier=tier, findings=findings, reasons=reasons)
+        subjects: List[str] = []
+        for name in [*(f.sign for f in reported.values()), *(n for _, n in candidates)]:
+            subject = self._subject_of.get(name)
+            if subject and subject not in subjects:
+                subjects.append(subject)
+        return Triage(tier=tier, findings=findings, reasons=reasons, subjects=subjects)
 
 
 def _merge_spans(spans: Iterable[Tuple[int, int, int]]) -> List[Tuple[int, int, int]]:

@@ -14,9 +14,26 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import Dict, Iterable, List, Optional, Sequence, Tuple
+from functools import lru_cache
+from importlib import resources
+from typing import Dict, Iterable, List, Mapping, Optional, Sequence, Tuple
+
+import yaml
 
 from cramp_nlu.intent_model import Ranked
+
+QUESTION_KINDS_RESOURCE = "data/question_kinds.yml"
+#: the kinds of the wording file, as the intents or intent kinds of this module
+KIND_OF_WORDING = {
+    "see_doctor": "ask_see_doctor",
+    "definition": "ask_definition",
+    "cause": "cause",
+    "treat": "treat",
+}
+#: how sure a kind read from the wording is ("any suggestions?" asks for a treatment)
+WORDING_CONFIDENCE = 0.6
+#: how sure a subject given by a red-flag sign is ("after a block I have to stop": vascular)
+SIGN_SUBJECT_CONFIDENCE = 0.6
 
 #: words that open a question even without a question mark ("what can i do" in a text message)
 QUESTION_OPENERS = frozenset(
@@ -25,6 +42,14 @@ QUESTION_OPENERS = frozenset(
 )
 #: a question can hide inside a longer sentence after one of these ("..., so what can I do")
 CLAUSE_JOINERS = r"(?:,|;|\band\b|\bbut\b|\bso\b|\balso\b|\bplus\b|\bor\b)"
+#: verbs that open a question only with a subject after them ("and is it worth ...", not "and is")
+AUXILIARIES = frozenset({"is", "are", "do", "does", "was", "were", "has", "have"})
+PAIRED_OPENERS = (
+    r"is (?:it|there|that|this)",
+    r"are (?:there|they)",
+    r"do (?:i|you|they)",
+    r"does (?:it|that|this)",
+)
 #: intents that are only social: never the point of a message that also asks something
 SOCIAL = frozenset({"greet", "thank", "goodbye", "affirm", "deny", "bot_challenge"})
 #: a symptom story that also asks a question is answered as that question (after the escalation)
@@ -43,6 +68,33 @@ MAX_QUESTIONS = 2
 class Sentence:
     text: str
     is_question: bool
+
+    @property
+    def worded_kind(self) -> Optional[str]:
+        return worded_kind(self.text)
+
+
+@lru_cache(maxsize=1)
+def question_wordings() -> Tuple[Tuple[str, "re.Pattern[str]"], ...]:
+    """(kind, pattern) in the file's order; one pattern per kind, phrases at word boundaries."""
+    text = resources.files("cramp_nlu").joinpath(QUESTION_KINDS_RESOURCE).read_text("utf-8")
+    return parse_wordings(yaml.safe_load(text))
+
+
+def parse_wordings(raw: Mapping[str, Sequence[str]]) -> Tuple[Tuple[str, "re.Pattern[str]"], ...]:
+    kinds = []
+    for kind, phrases in raw.items():
+        if kind not in KIND_OF_WORDING:
+            raise ValueError(f"question kinds: unknown kind {kind!r}")
+        alternatives = "|".join(re.escape(str(p).lower()) for p in phrases)
+        kinds.append((KIND_OF_WORDING[kind], re.compile(rf"(?<![\w'])(?:{alternatives})(?![\w'])")))
+    return tuple(kinds)
+
+
+def worded_kind(text: str) -> Optional[str]:
+    """The kind of answer the wording asks for, or None when it does not say."""
+    lowered = text.lower().replace("\u2019", "'")
+    return next((kind for kind, pattern in question_wordings() if pattern.search(lowered)), None)
 
 
 @dataclass
@@ -71,13 +123,17 @@ def split_sentences(text: str) -> List[Sentence]:
 
 
 def _is_question(sentence: str) -> bool:
+    """A question mark, a question word first, or a question's wording ("let me know what to do")."""
     words = re.findall(r"[\w']+", sentence.lower())
-    return sentence.rstrip().endswith("?") or bool(words and words[0] in QUESTION_OPENERS)
+    if sentence.rstrip().endswith("?") or (words and words[0] in QUESTION_OPENERS):
+        return True
+    return worded_kind(sentence) is not None
 
 
 def _question_clauses(sentence: str) -> List[str]:
     """A sentence split before each joiner that starts a new question ("and what helps")."""
-    opener = "|".join(sorted(QUESTION_OPENERS - {"is", "are", "do", "does", "was", "were"}))
+    single = sorted(QUESTION_OPENERS - AUXILIARIES)
+    opener = "|".join([*single, *PAIRED_OPENERS])
     parts = re.split(rf"\s*{CLAUSE_JOINERS}\s+(?=(?:{opener})\b)", sentence, flags=re.I)
     parts = [p.strip(" ,;") for p in parts if p and p.strip(" ,;")]
     if len(parts) < 2 or not all(_is_question(p) for p in parts[1:]):
@@ -132,11 +188,19 @@ def _weight(item: Tuple[str, float]) -> float:
 
 
 def asked(
-    ranking: Sequence[Ranked], story: Optional[Tuple[str, float]], intents: Iterable[str]
+    ranking: Sequence[Ranked],
+    story: Optional[Tuple[str, float]],
+    intents: Iterable[str],
+    worded: Optional[str] = None,
 ) -> Optional[Ranked]:
-    """What a question asks: its kind from the question itself; its subject from the question
-    when it names one clearly, else from the story around it. None when it is too unsure."""
-    kind, weight = max(kind_weights(ranking).items(), key=_weight)
+    """What a question asks: its kind from its wording or, when the wording does not say, from
+    the intent model; its subject from the question when it names one clearly, else from the
+    story around it. None when it is too unsure."""
+    weights = kind_weights(ranking)
+    if worded:
+        kind, weight = worded, max(weights.get(worded, 0.0), WORDING_CONFIDENCE)
+    else:
+        kind, weight = max(weights.items(), key=_weight)
     if weight < QUESTION_CONFIDENCE:
         return None
     if kind not in ("cause", "treat"):
@@ -161,8 +225,12 @@ def read_story(
     sentences: Sequence[Tuple[Sentence, List[Ranked]]],
     knowledge_intents: Iterable[str],
     all_intents: Iterable[str],
+    sign_subjects: Sequence[str] = (),
 ) -> Reading:
-    """Combine the whole message's ranking with its sentences' rankings (see the module doc)."""
+    """Combine the whole message's ranking with its sentences' rankings (see the module doc).
+
+    `sign_subjects` are the causes the message's red-flag signs point to (a walk that has to
+    stop: vascular; numb feet: nerve): explicit evidence, so they outrank the model's guess."""
     knowledge = set(knowledge_intents)
     intents = set(all_intents)
     if not whole:
@@ -170,13 +238,16 @@ def read_story(
     best = whole[0]
     # a one-sentence message has no story around its question: its subject is its own
     story = story_subject(whole) if len(sentences) > 1 else None
+    if sign_subjects and len(set(sign_subjects)) == 1:
+        story = (sign_subjects[0], SIGN_SUBJECT_CONFIDENCE)
     questions: List[Ranked] = []
     for sentence, ranking in sentences:
         if not ranking or not sentence.is_question:
             continue
-        if not is_knowledge(ranking[0].intent, knowledge):
+        worded = sentence.worded_kind
+        if not worded and not is_knowledge(ranking[0].intent, knowledge):
             continue
-        question = asked(ranking, story, intents)
+        question = asked(ranking, story, intents, worded)
         if question and is_knowledge(question.intent, knowledge):
             if question.intent not in {q.intent for q in questions}:
                 questions.append(question)

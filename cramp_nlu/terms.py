@@ -26,6 +26,20 @@ REQUIRED_SECTIONS = (
     "lookup_vocab",
     "reminder",
     "long_standing",
+    "past_episode",
+)
+
+
+#: the article's eight causes, as named in intents (ask_cause_<subject>) and topics
+SUBJECTS: Tuple[str, ...] = (
+    "dehydration",
+    "footwear",
+    "electrolytes",
+    "medication",
+    "vascular",
+    "nerve",
+    "pregnancy",
+    "night",
 )
 
 
@@ -84,6 +98,8 @@ def validate_terms(terms: Dict[str, Any]) -> None:
             raise TermsError(f"lookup_vocab {table}: unknown vocabulary '{vocab}'")
     _check_strings("negation", list(terms["negation"]["before"]) + list(terms["negation"]["after"]))
     _check_strings("long_standing", terms["long_standing"])
+    for key in ("cues", "unless"):
+        _check_strings(f"past_episode {key}", terms["past_episode"][key])
     sign_ids: Set[str] = set()
     for sign in terms["signs"]:
         if sign.get("tier") not in TIERS:
@@ -99,6 +115,9 @@ def validate_terms(terms: Dict[str, Any]) -> None:
         if sign["id"] in sign_ids:
             raise TermsError(f"sign {sign['id']}: declared twice")
         sign_ids.add(sign["id"])
+    for item in [*terms["signs"], *terms["combinations"]]:
+        if item.get("subject") is not None and item["subject"] not in SUBJECTS:
+            raise TermsError(f"{item['id']}: unknown subject {item['subject']!r}")
     for combo in terms["combinations"]:
         for name in list(combo.get("all", [])) + list(combo.get("any", [])):
             if name not in sign_ids:

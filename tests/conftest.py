@@ -51,13 +51,21 @@ def slot_event(name: str, value: Any) -> Dict[str, Any]:
     return {"event": "slot", "timestamp": None, "name": name, "value": value}
 
 
-def user_event(text: str, intent: Optional[str] = None) -> Dict[str, Any]:
-    return {
-        "event": "user",
-        "timestamp": None,
+def user_event(
+    text: str,
+    intent: Optional[str] = None,
+    entities: Iterable[Dict[str, Any]] = (),
+    triage: Optional[Dict[str, Any]] = None,
+) -> Dict[str, Any]:
+    """A user message as the tracker stores it (with the NLU's entities and triage, if given)."""
+    parse_data: Dict[str, Any] = {
         "text": text,
-        "parse_data": {"text": text, "intent": {"name": intent, "confidence": 1.0}, "entities": []},
+        "intent": {"name": intent, "confidence": 1.0},
+        "entities": list(entities),
     }
+    if triage is not None:
+        parse_data["triage"] = triage
+    return {"event": "user", "timestamp": None, "text": text, "parse_data": parse_data}
 
 
 def session_started() -> Dict[str, Any]:
@@ -72,6 +80,7 @@ def make_tracker(
     events: Iterable[Dict[str, Any]] = (),
     triage: Optional[Dict[str, Any]] = None,
     intent_ranking: Optional[List[Dict[str, Any]]] = None,
+    questions: Optional[List[Dict[str, Any]]] = None,
 ) -> Tracker:
     """A real `rasa_sdk.Tracker` for one user turn.
 
@@ -90,6 +99,8 @@ def make_tracker(
     }
     if triage is not None:
         latest_message["triage"] = triage
+    if questions is not None:
+        latest_message["questions"] = questions
     all_slots = {**DEFAULT_SLOTS, **(slots or {})}
     history = list(events) + [user_event(text, intent)]
     return Tracker(

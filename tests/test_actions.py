@@ -6,6 +6,7 @@ import asyncio
 from typing import Any, Dict, List, Tuple
 
 import pytest
+from conftest import user_event
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.answers import ActionAnswerTopic, ActionTellMore
@@ -14,6 +15,7 @@ from actions.fallback import ActionSuggestTopics
 from actions.feedback import PAYLOADS as FEEDBACK_PAYLOADS
 from actions.knowledge import knowledge, phrases
 from cramp_nlu.escalation import wording
+from cramp_nlu.factory import shared_detector
 
 KB = knowledge()
 NO_FLAGS = {"tier": "none", "reasons": [], "findings": []}
@@ -598,3 +600,89 @@ def test_fallback_after_an_urgent_escalation_offers_no_menu(make_tracker, domain
     assert slot_sets(events) == {"urgency": "emergency", "topic": None, "topics": []}
     assert len(messages) == 1 and not messages[0].get("buttons")
     assert "911" in messages[0]["text"]
+
+
+# ---------------------------------------------------------------- stories: two questions, earlier turns
+
+
+def question(intent: str, confidence: float = 0.9) -> Dict[str, Any]:
+    return {"name": intent, "confidence": confidence}
+
+
+def test_two_questions_get_two_answers_first_one_first(make_tracker, domain):
+    tracker = make_tracker(
+        "why do my feet cramp in heels and what shoes should I wear?",
+        "ask_cause_footwear",
+        questions=[question("ask_cause_footwear"), question("ask_treat_footwear")],
+        triage=NO_FLAGS,
+    )
+    events, messages = run(ActionAnswerTopic(), tracker, domain)
+    assert slot_sets(events) == {
+        "urgency": "none",
+        "topic": "cause_footwear",
+        "topics": ["cause_footwear", "treat_footwear"],
+    }
+    assert [
+        KB[t].answer in m["text"]
+        for t, m in zip(["cause_footwear", "treat_footwear"], messages, strict=True)
+    ] == [True, True]
+    # the buttons (tell me more about `topic`) sit under the first answer only
+    assert payloads(messages[0]) and not messages[1].get("buttons")
+
+
+def test_the_same_topic_asked_twice_is_answered_once(make_tracker, domain):
+    tracker = make_tracker(
+        "why at night? why does it happen at night?",
+        "ask_cause_night",
+        questions=[question("ask_cause_night"), question("ask_cause_night", 0.8)],
+        triage=NO_FLAGS,
+    )
+    events, messages = run(ActionAnswerTopic(), tracker, domain)
+    assert slot_sets(events)["topics"] == ["cause_night"]
+    assert len(messages) == 1
+
+
+def test_a_general_question_takes_the_cause_told_in_an_earlier_turn(make_tracker, domain):
+    pregnant = {
+        "entity": "condition",
+        "value": "pregnancy",
+        "text": "pregnant",
+        "start": 0,
+        "end": 8,
+    }
+    tracker = make_tracker(
+        "what can I do about the cramps?",
+        "ask_treatment",
+        events=[user_event("I'm six months pregnant", "report_symptoms", entities=[pregnant])],
+        triage=NO_FLAGS,
+    )
+    events, _ = run(ActionAnswerTopic(), tracker, domain)
+    assert slot_sets(events)["topic"] == "treat_pregnancy"
+
+
+def test_urgent_what_to_do_is_answered_by_the_escalation(make_tracker, domain):
+    triage = shared_detector()("my mum's calf is red, hot and swollen").as_dict()
+    tracker = make_tracker(
+        "my mum's calf is red, hot and swollen. What should we do?",
+        "ask_treatment",
+        questions=[question("ask_treatment")],
+        triage=triage,
+    )
+    events, messages = run(ActionAnswerTopic(), tracker, domain)
+    assert slot_sets(events)["urgency"] == "urgent"
+    assert slot_sets(events)["topic"] == "see_doctor"
+    # only the escalation: no general advice dilutes it
+    assert len(messages) == 1 and messages[0]["text"].startswith(wording().headlines["urgent"])
+
+
+def test_a_sign_told_earlier_adds_up_with_one_told_now(make_tracker, domain):
+    detector = shared_detector()
+    earlier = user_event(
+        "I'm pregnant", "report_symptoms", triage=detector("I'm pregnant").as_dict()
+    )
+    now = "I've suddenly got really blurry vision and my feet are cramping"
+    tracker = make_tracker(now, "report_symptoms", events=[earlier], triage=detector(now).as_dict())
+    events, messages = run(ActionAnswerTopic(), tracker, domain)
+    assert detector(now).tier == "none"  # on its own the message says nothing urgent
+    assert slot_sets(events)["urgency"] == "urgent"
+    assert messages[0]["text"].startswith(wording().headlines["urgent"])

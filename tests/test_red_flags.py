@@ -10,8 +10,16 @@ import spacy
 import yaml
 
 from cramp_nlu.factory import build_detector, read_lookup_tables, shared_detector
-from cramp_nlu.red_flags import RedFlagDetector
-from cramp_nlu.terms import TIERS, TermsError, load_terms, max_tier, tier_rank, validate_terms
+from cramp_nlu.red_flags import RedFlagDetector, Triage
+from cramp_nlu.terms import (
+    TIERS,
+    TermsError,
+    load_terms,
+    max_tier,
+    packaged_terms,
+    tier_rank,
+    validate_terms,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -227,3 +235,64 @@ def test_one_input_form_case_does_not_matter(detector):
 def test_max_tier_orders_tiers():
     assert max_tier(["none", "urgent", "see_doctor"]) == "urgent"
     assert max_tier([]) == "none"
+
+
+# ---- stories: earlier messages, lifelong states, past episodes, subjects ----
+
+
+def test_a_condition_said_earlier_completes_a_combination(detector):
+    earlier = [f.__dict__ for f in detector("I'm 30 weeks pregnant").findings]
+    now = detector("I've suddenly got really blurry vision")
+    assert now.tier == "none"
+    combined = detector.with_earlier(now, earlier)
+    assert combined.tier == "urgent"
+    assert "pregnancy_warning" in combined.reasons
+
+
+def test_the_walking_pattern_adds_up_over_two_messages(detector):
+    earlier = [f.__dict__ for f in detector("I walk the dog every morning").findings]
+    now = detector("after a bit my calves cramp and I have to stop until it passes")
+    assert detector.with_earlier(now, earlier).tier == "see_doctor"
+
+
+def test_an_earlier_sign_alone_does_not_raise_a_calm_message(detector):
+    earlier = [f.__dict__ for f in detector("my calf is swollen").findings]
+    assert detector.with_earlier(detector("thanks, what about magnesium?"), earlier).tier == "none"
+
+
+def test_an_earlier_denial_does_not_add_up(detector):
+    earlier = [f.__dict__ for f in detector("I'm not pregnant").findings]
+    assert detector.with_earlier(detector("my vision is blurry"), earlier).tier == "none"
+
+
+def test_a_lifelong_cold_foot_is_not_the_sudden_sign(detector):
+    assert detector("my feet have always been cold").tier == "none"
+    assert detector("my foot has gone cold").tier == "emergency"
+
+
+def test_a_past_episode_is_not_a_sign_now_unless_it_is_back(detector):
+    assert detector("two years ago I had a DVT, it was treated").tier == "none"
+    assert detector("two years ago I had a DVT and now I think it's back again").tier == "urgent"
+
+
+def test_a_clear_test_is_a_denial(detector):
+    assert detector("the ultrasound for a clot was clear").tier == "none"
+
+
+def test_signs_name_the_cause_they_point_to(detector):
+    assert detector("after a short walk my calves cramp").subjects == ["vascular"]
+    assert detector("my toes are numb").subjects == ["nerve"]
+    assert detector("since starting statins my feet cramp").subjects == ["medication"]
+    assert detector("my feet cramp at night").subjects == []
+
+
+def test_findings_survive_the_parse_data_round_trip(detector):
+    triage = detector("my calf is red and swollen")
+    assert Triage.from_dict(triage.as_dict()) == triage
+
+
+def test_an_unknown_subject_is_rejected():
+    terms = packaged_terms()
+    terms["signs"] = [dict(terms["signs"][0], subject="astrology"), *terms["signs"][1:]]
+    with pytest.raises(TermsError):
+        validate_terms(terms)

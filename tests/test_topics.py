@@ -5,7 +5,14 @@ from __future__ import annotations
 import pytest
 
 from actions.knowledge import TOPIC_IDS
-from actions.topics import followup_treatment, resolve_topic, sharpen, subjects_in
+from actions.topics import (
+    escalation_answers,
+    followup_treatment,
+    resolve_topic,
+    resolve_topics,
+    sharpen,
+    subjects_in,
+)
 
 CAUSES = [t for t in TOPIC_IDS if t.startswith("cause_")]
 TREATMENTS = [t for t in TOPIC_IDS if t.startswith("treat_")]
@@ -15,12 +22,13 @@ def ent(entity, value):
     return {"entity": entity, "value": value}
 
 
-def resolve(intent, entities=(), previous=None, urgency="none", ranking=()):
+def resolve(intent, entities=(), previous=None, urgency="none", ranking=(), earlier=()):
     return resolve_topic(
         intent=intent,
         entities=entities,
         previous_topic=previous,
         urgency=urgency,
+        earlier_entities=earlier,
         intent_ranking=ranking,
     )
 
@@ -215,3 +223,46 @@ def test_reported_symptoms_without_urgency_or_question_give_no_topic():
     ]
     assert resolve("report_symptoms", urgency="none", ranking=ranking) is None
     assert resolve("report_symptoms", urgency="none") is None
+
+
+# ---------------------------------------------------------------- several topics, earlier turns
+
+
+def test_other_questions_follow_the_turns_topic():
+    questions = [{"name": "ask_cause_night"}, {"name": "ask_treat_night"}]
+    assert resolve_topics("cause_night", questions, []) == ["cause_night", "treat_night"]
+
+
+def test_at_most_two_topics_and_no_repeats():
+    questions = [{"name": f"ask_{t}"} for t in ("magnesium", "magnesium", "definition", "causes")]
+    assert resolve_topics("magnesium", questions, []) == ["magnesium", "definition"]
+
+
+def test_non_knowledge_questions_are_ignored():
+    assert resolve_topics(None, [{"name": "greet"}, {"name": "ask_source"}], []) == []
+
+
+def test_a_general_question_is_sharpened_by_an_earlier_turn():
+    earlier = [ent("medication", "atorvastatin")]
+    assert sharpen("causes", [], earlier) == "cause_medication"
+    # this message's own subject wins over an earlier one
+    assert sharpen("causes", [ent("condition", "pregnancy")], earlier) == "cause_pregnancy"
+
+
+def test_followup_without_a_previous_topic_uses_what_was_said_before():
+    earlier = [ent("condition", "pregnancy")]
+    assert resolve("ask_followup_treatment", previous=None, earlier=earlier) == "treat_pregnancy"
+
+
+@pytest.mark.parametrize("urgency", ["urgent", "emergency"])
+def test_from_urgent_on_what_to_do_is_the_escalation(urgency):
+    questions = [{"name": "ask_treat_night"}, {"name": "ask_magnesium"}]
+    assert resolve_topics("treatment", questions, [], urgency=urgency) == [
+        "see_doctor",
+        "magnesium",
+    ]
+    assert escalation_answers("cause_vascular") == "cause_vascular"
+
+
+def test_below_urgent_what_to_do_is_answered():
+    assert resolve_topics("treatment", [], [], urgency="see_doctor") == ["treatment"]

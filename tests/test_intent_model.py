@@ -1,0 +1,52 @@
+"""The intent model behind StoryIntentClassifier: ranking, confidences, persistence."""
+
+from __future__ import annotations
+
+import pytest
+
+from cramp_nlu.intent_model import IntentModel
+
+TRAIN = {
+    "ask_magnesium": ["does magnesium help", "should i take magnesium", "is magnesium any good"],
+    "ask_cause_night": ["why do i cramp at night", "night cramps why", "why at night in bed"],
+    "greet": ["hi", "hello there", "good morning"],
+}
+
+
+@pytest.fixture(scope="module")
+def model() -> IntentModel:
+    texts = [t for examples in TRAIN.values() for t in examples]
+    intents = [i for i, examples in TRAIN.items() for _ in examples]
+    return IntentModel({"char_min_df": 1}).fit(texts, intents)
+
+
+def test_ranks_the_matching_intent_first(model):
+    first, *_ = model.rank(["would magnesium help me"])
+    assert first[0].intent == "ask_magnesium"
+
+
+def test_confidences_are_a_sorted_distribution(model):
+    (ranked,) = model.rank(["why at night"])
+    confidences = [r.confidence for r in ranked]
+    assert confidences == sorted(confidences, reverse=True)
+    assert sum(confidences) == pytest.approx(1.0)
+
+
+def test_ranks_many_texts_in_one_call(model):
+    assert [r[0].intent for r in model.rank(["hello", "magnesium?"])] == ["greet", "ask_magnesium"]
+
+
+def test_saved_model_ranks_the_same(model, tmp_path):
+    model.save(tmp_path / "model.pkl")
+    loaded = IntentModel.load(tmp_path / "model.pkl")
+    assert loaded.rank(["night cramps"]) == model.rank(["night cramps"])
+    assert loaded.intents == model.intents
+
+
+def test_needs_two_intents():
+    with pytest.raises(ValueError):
+        IntentModel().fit(["hi", "hello"], ["greet", "greet"])
+
+
+def test_no_texts_no_rankings(model):
+    assert model.rank([]) == []
