@@ -27,6 +27,7 @@ from typing import Dict, List
 
 import pytest
 
+from cramp_harness.browser import CHROMIUM, launch_chromium
 from cramp_harness.servers import ROOT, Servers
 from cramp_nlu.terms import max_tier
 from cramp_ops import report, report_figures, store_reader, turns
@@ -35,18 +36,7 @@ from cramp_ops.small_counts import count
 
 pytestmark = [pytest.mark.integration, pytest.mark.browser]
 
-CHROMIUM = Path("/usr/bin/chromium")
 SCREENSHOTS = ROOT / "artifacts" / "screenshots"
-CHROMIUM_ARGS = [
-    "--headless=new",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 COMMAND = str(Path(sys.executable).with_name("cramp-report"))
 SUGGEST_FIRST = object()  # "click" the first topic the last "did you mean" reply offered
 
@@ -189,7 +179,7 @@ def report_html(servers, scripted, tmp_path_factory) -> Path:
 @pytest.fixture(scope="module")
 def page(report_html) -> sync_api.Page:
     with sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        browser = launch_chromium(playwright)
         context = browser.new_context(viewport={"width": 1200, "height": 900})
         tab = context.new_page()
         tab.requests = []  # type: ignore[attr-defined]

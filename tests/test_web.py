@@ -15,32 +15,21 @@ from __future__ import annotations
 import json
 import os
 import re
-from pathlib import Path
 from typing import Callable, Dict, Iterator, List
 
 import pytest
 import requests
 import yaml
 
+from cramp_harness.browser import CHROMIUM, launch_chromium
 from cramp_harness.processes import Process, wait_until
 from cramp_harness.servers import ROOT, Servers
 from cramp_nlu.escalation import wording
 
 pytestmark = [pytest.mark.integration, pytest.mark.browser]
 
-CHROMIUM = Path("/usr/bin/chromium")
 DIST = ROOT / "web" / "dist"
 SCREENSHOTS = ROOT / "artifacts" / "screenshots"
-CHROMIUM_ARGS = [
-    "--headless=new",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 REPLY_TIMEOUT_MS = 45_000  # one turn: NLU, action server, reply (2 slow cores, other servers)
 SESSION_KEY = "cramps-chat.session-id"
 AXE = ROOT / "web" / "node_modules" / "axe-core" / "axe.min.js"
@@ -90,7 +79,7 @@ def web(servers) -> Process:
 @pytest.fixture(scope="module")
 def browser() -> Iterator:
     with sync_api.sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        chromium = launch_chromium(playwright)
         yield chromium
         chromium.close()
 
