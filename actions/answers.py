@@ -13,15 +13,17 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions import config
 from actions.feedback import feedback_buttons, time_to_ask
-from actions.history import earlier_entities, last_topic
+from actions.history import earlier_entities, earlier_subjects, last_topic
 from actions.knowledge import KnowledgeBase, Topic, knowledge, phrases
 from actions.topics import (
     answered_by_escalation,
     escalation_is_the_whole_turn,
     resolve_topic,
     resolve_topics,
+    subject_in_context,
+    subjects_in,
 )
-from actions.triage import Reply, TriagedAction
+from actions.triage import Reply, TriagedAction, triage_in_context, triage_of
 
 TELL_MORE_PAYLOAD = "/tell_more"
 
@@ -127,6 +129,13 @@ class ActionAnswerTopic(TriagedAction):
             intent_ranking=message.get("intent_ranking", []),
             text=message.get("text") or "",
             earlier_entities=told_before,
+        )
+        topic_id = subject_in_context(
+            topic_id,
+            message.get("text") or "",
+            own_subjects=[*subjects_in(entities), *triage_of(message).get("subjects", [])],
+            completed_subjects=triage_in_context(message, list(tracker.events)).get("subjects", []),
+            earlier_subjects=[*subjects_in(told_before), *earlier_subjects(tracker.events)],
         )
         topics = [
             kb[t]

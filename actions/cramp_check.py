@@ -1,10 +1,11 @@
 """The guided cramp check: a Rasa form over the questions of `data/knowledge/cramp_check.yml`.
 
-- `action_start_cramp_check` fills in what the person already said this session (pregnancy,
-  medicines, conditions, night cramps), so the form skips those questions.
+- `action_start_cramp_check` fills in every answer the person already stated this session ("I run
+  marathons and sweat a lot", "I'm 20 weeks pregnant"), so the form skips those questions.
 - `validate_cramp_check_form` reads each answer (buttons or free text), triages the message like
   every other turn, answers a side question and asks again, accepts "skip" / "not sure", and asks
-  once more with an example before moving on. An emergency ends the check at once.
+  once more with an example before moving on. A reply that also answers later questions ("at night,
+  most days") fills them too. An emergency ends the check at once.
 - `action_cramp_check_summary` gives the tier's action first (when there is one), then the possible
   causes the article describes that fit, each with advice cited to its own section, then the
   article's full "see a provider if" list. Its sentences are data (phrases.yml, cramp_check.yml).
@@ -12,7 +13,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Dict, List, Optional, Text, Tuple
+from typing import Any, Collection, Dict, List, Optional, Text, Tuple
 
 from rasa_sdk import Action, FormValidationAction, Tracker
 from rasa_sdk.events import EventType, SlotSet
@@ -28,16 +29,19 @@ from actions.cramp_check_rules import (
     Answer,
     CrampCheck,
     SummaryItem,
+    agreed_answer,
     answers_tier,
     cramp_check,
     facts_from,
     rank_causes,
     read_answer,
+    read_unprompted,
+    stated_medicines,
 )
 from actions.history import highest_urgency
 from actions.knowledge import KnowledgeError, Topic, knowledge, phrases, topic_for_intent
 from actions.topics import QUESTION_OPENERS, followup_treatment
-from actions.triage import Reply, TriagedAction, escalate, reported_signs
+from actions.triage import Reply, TriagedAction, escalate, reported_signs, triage_of
 from cramp_nlu.escalation import wording
 from cramp_nlu.terms import max_tier, tier_rank
 
@@ -46,7 +50,8 @@ RETRY_SLOT = "check_retry"
 STOPPED_SLOT = "check_stopped"
 #: intents that leave the check when the message does not also answer the question
 LEAVING_INTENTS = ("stop_form", "start_over")
-CONDITION_TO_ANSWER = {"diabetes": "diabetes", "circulation": "circulation", "nerve": "nerve"}
+#: a red-flag finding with any of these is not the person's own sign now
+NOT_STATED = ("negated", "hypothetical", "long_standing", "past")
 
 
 def article_medicines() -> List[str]:
@@ -55,35 +60,63 @@ def article_medicines() -> List[str]:
 
 
 def _session_user_messages(events: List[Dict[str, Any]]) -> List[Dict[str, Any]]:
+    """The parse data of this session's user messages (with the text, should it lack one)."""
     messages: List[Dict[str, Any]] = []
     for event in events:
         if event.get("event") == "session_started":
             messages = []
         elif event.get("event") == "user":
-            messages.append(event.get("parse_data") or {})
+            parse = event.get("parse_data") or {}
+            messages.append({**parse, "text": parse.get("text") or event.get("text") or ""})
     return messages
 
 
+def stated_signs(message: Dict[str, Any]) -> List[str]:
+    """The red-flag signs, and combinations of them, that a message states as the person's own
+    now: not denied, asked about, lifelong or past ("no swelling" gives none)."""
+    triage = triage_of(message)
+    findings = triage.get("findings", [])
+    signs = [f["sign"] for f in findings if not any(f.get(k) for k in NOT_STATED)]
+    found = {f["sign"] for f in findings}
+    combinations = [r for r in triage.get("reasons", []) if r not in found]
+    return list(dict.fromkeys(signs + combinations))
+
+
+def read_message(
+    check: CrampCheck, message: Dict[str, Any], leave_out: Collection[str] = ()
+) -> Dict[str, Answer]:
+    """Every answer a message states by itself, for the questions not in `leave_out`."""
+    text = message.get("text") or ""
+    named = [
+        (str(e.get("value", "")), str(e.get("text") or e.get("value") or ""))
+        for e in message.get("entities", [])
+        if e.get("entity") == "medication"
+    ]
+    medicines = stated_medicines(check, text, named)
+    signs = stated_signs(message)
+    answers: Dict[str, Answer] = {}
+    for question in check.questions:
+        if question.slot in leave_out:
+            continue
+        answer = read_unprompted(check, question, text, medicines=medicines, signs=signs)
+        if answer is not None:
+            answers[question.slot] = answer
+    return answers
+
+
 def known_answers(events: List[Dict[str, Any]]) -> Dict[str, Answer]:
-    """What earlier messages of this session already told us (entities the NLU found)."""
+    """What earlier messages of this session already told us, question by question: the same
+    reading as the answers themselves, kept only where it is clear (see `read_unprompted`)."""
+    check = cramp_check()
+    told: Dict[str, List[Answer]] = {}
+    for message in _session_user_messages(events):
+        for slot, answer in read_message(check, message).items():
+            told.setdefault(slot, []).append(answer)
     known: Dict[str, Answer] = {}
-    conditions: List[str] = []
-    medicines: List[str] = []
-    for parse in _session_user_messages(events):
-        for entity in parse.get("entities", []):
-            kind, value = entity.get("entity"), str(entity.get("value", "")).lower()
-            if kind == "condition" and value == "pregnancy":
-                known["check_pregnant"] = "yes"
-            elif kind == "condition" and value in CONDITION_TO_ANSWER:
-                conditions.append(CONDITION_TO_ANSWER[value])
-            elif kind == "medication":
-                medicines.append(value)
-            elif kind == "time" and value == "night":
-                known["check_timing"] = "night"
-    if conditions:
-        known["check_conditions"] = list(dict.fromkeys(conditions))
-    if medicines:
-        known["check_medicines"] = list(dict.fromkeys(medicines))
+    for slot, answers in told.items():
+        agreed = agreed_answer(check.question(slot), answers)
+        if agreed is not None:
+            known[slot] = agreed
     return known
 
 
@@ -237,17 +270,26 @@ class ValidateCrampCheckForm(FormValidationAction):
             )
             dispatcher.utter_message(response="utter_cramp_check_back")
             return [SlotSet(slot, None), SlotSet("topic", side_topic)]
+        also = self._also_answered(tracker, check, slot)
         if answer is None and slot == "check_medicines":
             answer = ["other"]  # we cannot know every medicine's name: keep it as "other"
         if answer is None:
             if tracker.get_slot(RETRY_SLOT) == slot:
                 dispatcher.utter_message(response="utter_cramp_check_moving_on")
-                return [SlotSet(slot, NOT_SURE), SlotSet(RETRY_SLOT, None)]
+                return [SlotSet(slot, NOT_SURE), SlotSet(RETRY_SLOT, None), *also]
             dispatcher.utter_message(
                 text=phrases().text("cramp_check.unclear_answer", example=question.example)
             )
-            return [SlotSet(slot, None), SlotSet(RETRY_SLOT, slot)]
-        return [SlotSet(slot, answer), SlotSet(RETRY_SLOT, None)]
+            return [SlotSet(slot, None), SlotSet(RETRY_SLOT, slot), *also]
+        return [SlotSet(slot, answer), SlotSet(RETRY_SLOT, None), *also]
+
+    @staticmethod
+    def _also_answered(tracker: Tracker, check: CrampCheck, slot: str) -> List[EventType]:
+        """The other open questions the same reply answers ("at night, most days, since I
+        started a job on my feet"): set now, so the form does not ask them."""
+        filled = {s for s in check.slots if s == slot or tracker.get_slot(s) is not None}
+        told = read_message(check, tracker.latest_message or {}, leave_out=filled)
+        return [SlotSet(s, value) for s, value in told.items()]
 
     @staticmethod
     def _wants_to_leave(tracker: Tracker, check: CrampCheck) -> bool:

@@ -8,9 +8,20 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from pathlib import Path
-from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple, Union
+from typing import (
+    Any,
+    Dict,
+    FrozenSet,
+    Iterable,
+    List,
+    Optional,
+    Sequence,
+    Set,
+    Tuple,
+    Union,
+)
 
 import yaml
 
@@ -22,6 +33,13 @@ SKIPPED = "skipped"
 NOT_SURE = "not_sure"
 NOT_ASKED = "not_asked"  # left open because an emergency ended the check early
 ARTICLE_MEDICINE = "article_medicine"  # derived value: a medicine the article names
+#: answers that say nothing about the person: never facts for the causes or the tier
+NO_FACT = frozenset({SKIPPED, NOT_SURE, NOT_ASKED})
+#: a negation right after a phrase reaches this many words back ("my shoes are fine")
+AFTER_WINDOW = 3
+#: a joiner followed by a clause starter ends a negation's reach; the red-flag detector's set
+#: (cramp_nlu.red_flags.CLAUSE_JOINERS; importing that module would load spaCy here)
+CLAUSE_JOINERS = frozenset({",", "and", "or", "&", "-", "\u2014"})
 Answer = Union[str, List[str]]
 
 
@@ -36,6 +54,7 @@ class Question:
     answers: Dict[str, Tuple[str, ...]]
     multi: bool = False
     signs: Dict[str, str] = field(default_factory=dict)  # red-flag sign id -> answer value
+    reply_words: Tuple[str, ...] = ()  # answer phrases that count only as the reply to this
 
 
 @dataclass(frozen=True)
@@ -81,6 +100,7 @@ class CrampCheck:
     skip_words: Tuple[str, ...]
     unsure_words: Tuple[str, ...]
     summary: Summary = field(default_factory=Summary)
+    reply_words: Tuple[str, ...] = ()  # for every question: phrases that count only as replies
 
     @property
     def slots(self) -> List[str]:
@@ -88,6 +108,19 @@ class CrampCheck:
 
     def question(self, slot: str) -> Question:
         return next(q for q in self.questions if q.slot == slot)
+
+    def story_phrases(self, question: Question) -> Tuple[str, ...]:
+        """The question's answer phrases that count outside a reply to it (not reply-only)."""
+        return self._story_phrases[question.slot]
+
+    @cached_property
+    def _story_phrases(self) -> Dict[str, Tuple[str, ...]]:
+        phrases: Dict[str, Tuple[str, ...]] = {}
+        for question in self.questions:
+            reply_only = {_normalise(p) for p in self.reply_words + question.reply_words}
+            every = (p for ps in question.answers.values() for p in ps)
+            phrases[question.slot] = tuple(p for p in every if _normalise(p) not in reply_only)
+        return phrases
 
 
 def _as_tuple(value: Any) -> Tuple[str, ...]:
@@ -105,9 +138,11 @@ def parse_cramp_check(raw: Any) -> CrampCheck:
             answers={str(k): _as_tuple(v) for k, v in q.get("answers", {}).items()},
             multi=bool(q.get("multi", False)),
             signs=dict(q.get("signs", {})),
+            reply_words=_as_tuple(q.get("reply_words", [])),
         )
         for q in raw.get("questions", [])
     )
+    _check_signs(questions)
     values = {q.slot: set(q.answers) | set(q.signs.values()) for q in questions}
     values.setdefault("check_medicines", set()).add(ARTICLE_MEDICINE)
 
@@ -135,7 +170,19 @@ def parse_cramp_check(raw: Any) -> CrampCheck:
         _as_tuple(raw.get("skip_words", [])),
         _as_tuple(raw.get("unsure_words", [])),
         parse_summary(raw.get("summary")),
+        _as_tuple(raw.get("reply_words", [])),
     )
+
+
+def _check_signs(questions: Sequence[Question]) -> None:
+    """A question's signs are IDs of the red-flag terms file (a sign or a combination): a typo
+    would silently never fill the answer."""
+    terms = packaged_terms()
+    known = {s["id"] for s in terms["signs"]} | {c["id"] for c in terms["combinations"]}
+    for question in questions:
+        unknown = sorted(set(question.signs) - known)
+        if unknown:
+            raise CrampCheckError(f"{question.slot}: unknown signs {unknown}")
 
 
 def parse_summary(raw: Any) -> Summary:
@@ -192,8 +239,10 @@ def cramp_check() -> CrampCheck:
     return load_cramp_check(config.CRAMP_CHECK_FILE)
 
 
-def _phrase_spans(text: str, phrase: str) -> List[Tuple[int, int]]:
-    pattern = r"(?<![a-z0-9])" + re.escape(phrase.lower()) + r"(?![a-z0-9])"
+def _phrase_spans(text: str, phrase: str, plural: bool = False) -> List[Tuple[int, int]]:
+    """Where a phrase occurs as whole words (`plural`: also with an "s", "short walks")."""
+    ending = "s?" if plural else ""
+    pattern = r"(?<![a-z0-9])" + re.escape(phrase.lower()) + ending + r"(?![a-z0-9])"
     return [(m.start(), m.end()) for m in re.finditer(pattern, text)]
 
 
@@ -201,19 +250,162 @@ def _normalise(text: str) -> str:
     return " ".join(text.lower().replace("\u2019", "'").split())
 
 
-def _found_values(question: Question, text: str) -> List[str]:
-    """Answer values whose words occur in the text, longest phrase first, in text order."""
+#: words with "n't" split off ("don't" -> "do", "n't"), as the terms file's negation cues are
+_TOKEN = re.compile(r"[a-z0-9]+(?=n't)|n't|[a-z0-9]+(?:'[a-z]+)*|'[a-z]+|[^\sa-z0-9']")
+
+
+def _tokens(text: str) -> List[Tuple[int, int, str]]:
+    return [(m.start(), m.end(), m.group()) for m in _TOKEN.finditer(text)]
+
+
+def _cue(phrase: str) -> Tuple[str, ...]:
+    return tuple(word for _, _, word in _tokens(_normalise(phrase)))
+
+
+@dataclass(frozen=True)
+class Denial:
+    """The red-flag terms file's negation rule, on words: a cue shortly before a phrase in the
+    same clause ("no swelling", "I don't sweat much") or right after it ("my shoes are fine")
+    means the phrase is not stated. One set of negation words for the whole project."""
+
+    before: Tuple[Tuple[str, ...], ...]
+    after: Tuple[Tuple[str, ...], ...]
+    pseudo: Tuple[Tuple[str, ...], ...]  # "not sure", "won't stop": no negation
+    window: int
+    stops: FrozenSet[str]
+    clause_starters: FrozenSet[str]
+
+
+@lru_cache(maxsize=2)
+def denial(hypothetical: bool = False) -> Denial:
+    """The negation rule; `hypothetical` also treats "if", "whether" ... as cues (a story says
+    "if I run", a reply to the question is the person's own answer)."""
+    terms = packaged_terms()
+    negation = terms["negation"]
+    before = list(negation["before"])
+    if hypothetical:
+        before += list(terms["hypothetical"]["cues_before"])
+    return Denial(
+        before=tuple(_cue(c) for c in before),
+        after=tuple(_cue(c) for c in negation["after"]),
+        pseudo=tuple(_cue(c) for c in negation.get("pseudo", [])),
+        window=int(negation["window"]),
+        stops=frozenset(str(w).lower() for w in negation["stop_at"]),
+        clause_starters=frozenset(str(w).lower() for w in negation["clause_starters"]),
+    )
+
+
+def _occurrences(words: Sequence[str], cue: Tuple[str, ...]) -> List[Tuple[int, int]]:
+    size = len(cue)
+    if not size:
+        return []
+    return [
+        (i, i + size) for i in range(len(words) - size + 1) if tuple(words[i : i + size]) == cue
+    ]
+
+
+@lru_cache(maxsize=16)
+def _shields(vocabulary: Tuple[str, ...], rule: Denial) -> Tuple[Tuple[str, ...], ...]:
+    """The phrases, as words, longer than a cue they hold ("not pregnant", "don't drink")."""
+    phrases = (_cue(p) for p in vocabulary)
+    return tuple(
+        words
+        for words in dict.fromkeys(phrases)
+        if len(words) > 1 and any(_occurrences(words, cue) for cue in rule.before)
+    )
+
+
+class Reading:
+    """One normalised text, to tell a stated phrase from a denied one. Cues inside a longer phrase
+    of `vocabulary` are part of it ("not pregnant", "don't drink"), not a denial of the rest."""
+
+    def __init__(self, text: str, rule: Denial, vocabulary: Tuple[str, ...] = ()) -> None:
+        self.text = text
+        self.rule = rule
+        self.tokens = _tokens(text)
+        self.words = [word for _, _, word in self.tokens]
+        self.positions: Dict[str, List[int]] = {}
+        for i, word in enumerate(self.words):
+            self.positions.setdefault(word, []).append(i)
+        absorbed = {
+            i
+            for shield in _shields(vocabulary, rule)
+            for s, e in self._find(shield)
+            for i in range(s, e)
+        }
+        pseudo = {i for cue in rule.pseudo for s, e in self._find(cue) for i in range(s, e)}
+        self.before = self._cues(rule.before, absorbed | pseudo)
+        self.after = self._cues(rule.after, absorbed)
+
+    def _find(self, words: Tuple[str, ...]) -> List[Tuple[int, int]]:
+        """Where these words occur in a row (looked up from the first word's positions)."""
+        size = len(words)
+        starts = self.positions.get(words[0], []) if words else []
+        return [(i, i + size) for i in starts if tuple(self.words[i : i + size]) == words]
+
+    def _cues(self, cues: Iterable[Tuple[str, ...]], ignored: Set[int]) -> List[Tuple[int, int]]:
+        found = [span for cue in cues for span in self._find(cue)]
+        return [(s, e) for s, e in found if s not in ignored]
+
+    def _word_range(self, start: int, end: int) -> Tuple[int, int]:
+        inside = [i for i, (s, e, _) in enumerate(self.tokens) if s >= start and e <= end]
+        return (inside[0], inside[-1] + 1) if inside else (0, 0)
+
+    def _in_scope(self, first: int, last: int, clauses: bool = True) -> bool:
+        """Whether no clause boundary lies between two word positions (`clauses=False`: only a
+        stop word or mark, as the detector checks a negation after the sign)."""
+        for i in range(first, last):
+            word = self.words[i]
+            if word in self.rule.stops:
+                return False
+            following = self.words[i + 1] if i + 1 < len(self.words) else ""
+            if clauses and word in CLAUSE_JOINERS and following in self.rule.clause_starters:
+                return False
+        return True
+
+    def denied(self, start: int, end: int) -> bool:
+        """Whether the phrase at these character offsets is negated."""
+        first, last = self._word_range(start, end)
+        for _, cue_end in self.before:
+            if cue_end <= first and first - cue_end <= self.rule.window:
+                if self._in_scope(cue_end, first):
+                    return True
+        for cue_start, _ in self.after:
+            if cue_start >= last and cue_start - last <= AFTER_WINDOW:
+                if self._in_scope(last, cue_start, clauses=False):
+                    return True
+        return False
+
+    def states(self, phrase: str) -> bool:
+        """Whether the phrase occurs at least once without a denial."""
+        return any(not self.denied(s, e) for s, e in _phrase_spans(self.text, phrase))
+
+
+def _found_values(question: Question, reading: Reading, ignore: Iterable[str] = ()) -> List[str]:
+    """Answer values whose words occur in the text and are not denied, longest phrase first
+    (a denied one still takes its words), in text order; `ignore`d phrases do not count."""
+    ignored = {_normalise(p) for p in ignore}
     spans: List[Tuple[int, int, str]] = []
     for value, phrases in question.answers.items():
         for phrase in phrases:
-            spans += [(s, e, value) for s, e in _phrase_spans(text, phrase)]
+            if _normalise(phrase) not in ignored:
+                spans += [(s, e, value) for s, e in _phrase_spans(reading.text, phrase, True)]
     spans.sort(key=lambda s: (-(s[1] - s[0]), s[0]))
     kept: List[Tuple[int, int, str]] = []
     for start, end, value in spans:
         if all(end <= s or start >= e for s, e, _ in kept):
             kept.append((start, end, value))
-    ordered = [value for _, _, value in sorted(kept)]
+    ordered = [value for start, end, value in sorted(kept) if not reading.denied(start, end)]
     return list(dict.fromkeys(ordered))
+
+
+def _with_signs(question: Question, found: List[str], signs: Iterable[str]) -> List[str]:
+    """The values the red-flag signs give first (the component reads denials and variants);
+    "none" only when no sign was reported."""
+    if not question.signs:
+        return found
+    from_signs = [question.signs[s] for s in signs if s in question.signs]
+    return list(dict.fromkeys(from_signs + [v for v in found if not from_signs or v != "none"]))
 
 
 def read_answer(
@@ -239,12 +431,10 @@ def read_answer(
         return NOT_SURE
     if any(_phrase_spans(clean, w) for w in skip_words):
         return SKIPPED
-    found = _found_values(question, clean)
-    if question.signs:
-        from_signs = [question.signs[s] for s in signs if s in question.signs]
-        found = list(
-            dict.fromkeys(from_signs + [v for v in found if not from_signs or v != "none"])
-        )
+    vocabulary = tuple(p for phrases in question.answers.values() for p in phrases)
+    found = _with_signs(
+        question, _found_values(question, Reading(clean, denial(), vocabulary)), signs
+    )
     if question.slot == "check_medicines":
         named = [m.lower() for m in medicines]
         if named:
@@ -256,14 +446,94 @@ def read_answer(
     return found[0]
 
 
+def stated_text(text: str) -> str:
+    """The sentences of a message that tell about the person: a question counts only when it
+    is about someone ("why do my calves cramp at night?", not "can pregnancy cause cramps?")."""
+    hypothetical = packaged_terms()["hypothetical"]
+    openers = {str(w).lower() for w in hypothetical["question_openers"]}
+    personal = {str(w).lower() for w in hypothetical["personal"]}
+    kept = []
+    for sentence in re.split(r"(?<=[.!?])\s+|\n+", _normalise(text or "")):
+        words = [word for _, _, word in _tokens(sentence)]
+        asks = sentence.endswith("?") or bool(words and words[0] in openers)
+        if sentence and (not asks or personal & set(words)):
+            kept.append(sentence if sentence[-1] in ".!?" else sentence + ".")
+    return " ".join(kept)
+
+
+def _story_reading(check: CrampCheck, text: str, leave_out: str = "") -> Reading:
+    """A story's reading: its stated sentences, "if" as a denial, and the phrases a story can
+    state (not the reply-only ones) kept whole; `leave_out` a question's own phrases."""
+    vocabulary = tuple(
+        phrase for q in check.questions if q.slot != leave_out for phrase in check.story_phrases(q)
+    )
+    return Reading(stated_text(text), denial(hypothetical=True), vocabulary)
+
+
+def read_unprompted(
+    check: CrampCheck,
+    question: Question,
+    text: str,
+    *,
+    medicines: Iterable[str] = (),
+    signs: Iterable[str] = (),
+) -> Optional[Answer]:
+    """The answer a message gives to a question it was not asked (a story told before the check,
+    or a reply to another question), or None unless clearly stated: no reply-only words ("no",
+    "both"), no denied or hypothetical phrase, no "not sure", and for a one-answer question one
+    value only ("I run, and they come at night" does not say when).
+
+    `medicines`: canonical names the message states (see `stated_medicines`); `signs`: the
+    red-flag signs it states as the person's own.
+    """
+    reading = _story_reading(check, text)
+    reply_only = check.reply_words + question.reply_words
+    found = _found_values(question, reading, reply_only)
+    found = _with_signs(question, found, signs)
+    if question.slot == "check_medicines" and medicines:
+        found = list(dict.fromkeys([m.lower() for m in medicines]))
+    if not found or (len(found) > 1 and not question.multi):
+        return None
+    return found if question.multi else found[0]
+
+
+def stated_medicines(check: CrampCheck, text: str, named: Iterable[Tuple[str, str]]) -> List[str]:
+    """The canonical names of the (canonical, as written) medicines the NLU found that the message
+    states: "I don't take statins" or "do statins cause cramps?" names one without taking it. A
+    name the text does not show as written is kept (the NLU saw it). The medicine question's own
+    words ("no meds") do not shield a name from their negation."""
+    reading = _story_reading(check, text, leave_out="check_medicines")
+    whole = _normalise(text or "")
+    kept = []
+    for canonical, written in named:
+        written = _normalise(written)
+        if not written or not _phrase_spans(whole, written) or reading.states(written):
+            kept.append(canonical.lower())
+    return list(dict.fromkeys(kept))
+
+
+def agreed_answer(question: Question, answers: Sequence[Answer]) -> Optional[Answer]:
+    """One answer from what several messages said: every value of a many-answer question; for a
+    one-answer question only a value they agree on (a contradiction is asked about)."""
+    values = list(dict.fromkeys(v for a in answers for v in (a if isinstance(a, list) else [a])))
+    if not values:
+        return None
+    if question.multi:
+        return values
+    return values[0] if len(values) == 1 else None
+
+
 def facts_from(answers: Dict[str, Any], article_medicines: Iterable[str]) -> Dict[str, List[str]]:
-    """Answers as lists of values, plus the derived `article_medicine` value."""
+    """Answers as lists of values, plus the derived `article_medicine` value. "Not sure",
+    "skip" and unasked questions are no facts: they neither add to nor take from a cause."""
     facts: Dict[str, List[str]] = {}
     for slot, value in answers.items():
         if value is None:
             continue
         values = [str(v) for v in (value if isinstance(value, list) else [value])]
-        facts[slot] = values
+        values = [v for v in values if v not in NO_FACT]
+        if values:
+            facts[slot] = values
     medicines = set(facts.get("check_medicines", [])) & {m.lower() for m in article_medicines}
     if medicines:
         facts["check_medicines"] = facts["check_medicines"] + [ARTICLE_MEDICINE]

@@ -45,6 +45,16 @@ def earlier_findings(events: Iterable[Dict[str, Any]]) -> List[Dict[str, Any]]:
     ]
 
 
+def earlier_subjects(events: Iterable[Dict[str, Any]]) -> List[str]:
+    """The article's causes earlier messages' red-flag signs pointed to (numb feet: nerve)."""
+    users = [e for e in session_events(events) if e.get("event") == "user"]
+    return [
+        subject
+        for event in users[:-1]
+        for subject in (((event.get("parse_data") or {}).get("triage") or {}).get("subjects") or [])
+    ]
+
+
 def earlier_entities(events: Iterable[Dict[str, Any]]) -> List[Dict[str, Any]]:
     """Entities of this session's earlier user messages, oldest first (the last user message,
     the one being answered, left out): what the person told us before this turn."""

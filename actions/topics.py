@@ -200,6 +200,52 @@ def resolve_topics(
     return topics[:MAX_TOPICS]
 
 
+#: words that point back to something said before ("could that be why?", "is it related?")
+BACK_REFERENCES = frozenset({"that", "it", "this", "those", "these", "related", "connected"})
+#: a follow-up this short that points back is about the earlier subject, not a new one
+FOLLOW_UP_WORDS = 16
+
+
+def with_subject(topic: str, subject: str) -> str:
+    """The same kind of answer (a cause, a treatment) about another of the article's causes."""
+    if topic == "causes" or topic.startswith("cause_"):
+        candidate = f"cause_{subject}"
+    elif topic == "treatment" or topic.startswith("treat_"):
+        candidate = f"treat_{subject}"
+    else:
+        return topic
+    return candidate if candidate in _TREATMENT_OF or candidate in _CAUSE_OF else topic
+
+
+def points_back(text: str) -> bool:
+    """A short message that refers to what was said before."""
+    words = re.findall(r"[a-z']+", text.lower())
+    return len(words) <= FOLLOW_UP_WORDS and any(w in BACK_REFERENCES for w in words)
+
+
+def subject_in_context(
+    topic: Optional[str],
+    text: str,
+    own_subjects: Iterable[str],
+    completed_subjects: Iterable[str] = (),
+    earlier_subjects: Iterable[str] = (),
+) -> Optional[str]:
+    """The topic about the subject the conversation is on, when this message names none itself.
+
+    `own_subjects`: what this message says (its entities, its signs); it keeps its topic.
+    `completed_subjects`: what this message completes with earlier ones (a walk told earlier, "I
+    have to stop until it passes" now: vascular); they count like its own words.
+    `earlier_subjects`: what earlier messages said; they count when this message points back
+    ("could that be why?", "is it related?")."""
+    if topic is None or list(own_subjects):
+        return topic
+    for subjects, needs_pointer in ((completed_subjects, False), (earlier_subjects, True)):
+        distinct = list(dict.fromkeys(subjects))
+        if len(distinct) == 1 and (not needs_pointer or points_back(text)):
+            return with_subject(topic, distinct[0])
+    return topic
+
+
 def escalation_answers(topic: str) -> str:
     """From `urgent` on, "what should we do?", "should I stretch it?" or "what is this?" are
     answered by the escalation itself (see a provider today / call now): general advice after it

@@ -686,3 +686,30 @@ def test_a_sign_told_earlier_adds_up_with_one_told_now(make_tracker, domain):
     assert detector(now).tier == "none"  # on its own the message says nothing urgent
     assert slot_sets(events)["urgency"] == "urgent"
     assert messages[0]["text"].startswith(wording().headlines["urgent"])
+
+
+def test_a_follow_up_pointing_back_is_about_the_earlier_medicine(make_tracker, domain):
+    statin = medication("atorvastatin")
+    tracker = make_tracker(
+        "could that be why my feet have started cramping?",
+        "ask_cause_dehydration",
+        events=[user_event("I take atorvastatin", "ask_cause_medication", entities=[statin])],
+        triage=NO_FLAGS,
+    )
+    events, _ = run(ActionAnswerTopic(), tracker, domain)
+    assert slot_sets(events)["topic"] == "cause_medication"
+
+
+def test_a_pattern_completed_over_two_messages_sets_the_subject(make_tracker, domain):
+    detector = shared_detector()
+    walk = "I walk the dog every morning"
+    now = "after a block my calves cramp and I have to stop until it passes. is that normal?"
+    tracker = make_tracker(
+        now,
+        "ask_cause_night",
+        events=[user_event(walk, "report_symptoms", triage=detector(walk).as_dict())],
+        triage=detector(now).as_dict(),
+    )
+    events, _ = run(ActionAnswerTopic(), tracker, domain)
+    assert slot_sets(events)["urgency"] == "see_doctor"
+    assert slot_sets(events)["topic"] == "cause_vascular"

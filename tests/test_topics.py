@@ -11,6 +11,7 @@ from actions.topics import (
     resolve_topic,
     resolve_topics,
     sharpen,
+    subject_in_context,
     subjects_in,
 )
 
@@ -266,3 +267,42 @@ def test_from_urgent_on_what_to_do_is_the_escalation(urgency):
 
 def test_below_urgent_what_to_do_is_answered():
     assert resolve_topics("treatment", [], [], urgency="see_doctor") == ["treatment"]
+
+
+# ---------------------------------------------------------------- a follow-up on an earlier subject
+
+
+def test_a_short_follow_up_that_points_back_takes_the_earlier_subject():
+    topic = subject_in_context(
+        "cause_dehydration", "could that be why my feet cramp?", [], earlier_subjects=["medication"]
+    )
+    assert topic == "cause_medication"
+    assert subject_in_context("treatment", "what can I do about it?", [], [], ["pregnancy"]) == (
+        "treat_pregnancy"
+    )
+
+
+def test_a_pattern_completed_now_sets_the_subject_without_pointing_back():
+    text = "after a block my calves cramp and I have to stop"
+    assert subject_in_context("cause_night", text, [], ["vascular"]) == "cause_vascular"
+    assert subject_in_context("cause_night", text, [], [], ["vascular"]) == "cause_night"
+
+
+def test_a_message_with_its_own_subject_keeps_it():
+    text = "could my new shoes be why?"
+    assert subject_in_context("cause_footwear", text, ["footwear"], ["nerve"], ["medication"]) == (
+        "cause_footwear"
+    )
+
+
+def test_no_back_reference_or_two_earlier_subjects_change_nothing():
+    assert subject_in_context("cause_night", "why at night?", [], [], ["medication"]) == (
+        "cause_night"
+    )
+    assert subject_in_context("causes", "is that why?", [], [], ["medication", "pregnancy"]) == (
+        "causes"
+    )
+
+
+def test_other_topics_are_not_retargeted():
+    assert subject_in_context("magnesium", "does that help?", [], [], ["pregnancy"]) == "magnesium"
