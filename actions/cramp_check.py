@@ -120,6 +120,35 @@ def known_answers(events: List[Dict[str, Any]]) -> Dict[str, Answer]:
     return known
 
 
+def with_story_answers(
+    check: CrampCheck, answers: Dict[str, Any], events: List[Dict[str, Any]]
+) -> Dict[str, Any]:
+    """The form's answers plus what the story told for an always-asked question: a sign told
+    before the check ("my soles go numb") still counts when the reply to the red-flag question
+    is "not sure"."""
+    told = known_answers(events)
+    merged = dict(answers)
+    for question in check.questions:
+        story = told.get(question.slot)
+        if not question.always_asked or story is None:
+            continue
+        own = merged.get(question.slot)
+        if question.multi:
+            values = [v for v in _as_list(own) if v not in (NOT_SURE, SKIPPED, NOT_ASKED)]
+            story_values = [v for v in _as_list(story) if v != "none"]
+            if story_values:
+                merged[question.slot] = list(dict.fromkeys(values + story_values))
+        elif own in (None, NOT_SURE, SKIPPED, NOT_ASKED):
+            merged[question.slot] = story
+    return merged
+
+
+def _as_list(value: Any) -> List[Any]:
+    if value is None:
+        return []
+    return list(value) if isinstance(value, (list, tuple)) else [value]
+
+
 def answers_a_new_message(events: List[Dict[str, Any]]) -> bool:
     """Whether the form runs right after a user message (not at activation or on resuming).
 
@@ -168,7 +197,7 @@ class ActionStartCrampCheck(TriagedAction):
         known = {
             slot: value
             for slot, value in known_answers(tracker.events).items()
-            if slot not in already
+            if slot not in already and not check.question(slot).always_asked
         }
         if already:
             dispatcher.utter_message(response="utter_cramp_check_resume")
@@ -288,6 +317,7 @@ class ValidateCrampCheckForm(FormValidationAction):
         """The other open questions the same reply answers ("at night, most days, since I
         started a job on my feet"): set now, so the form does not ask them."""
         filled = {s for s in check.slots if s == slot or tracker.get_slot(s) is not None}
+        filled |= {q.slot for q in check.questions if q.always_asked}
         told = read_message(check, tracker.latest_message or {}, leave_out=filled)
         return [SlotSet(s, value) for s, value in told.items()]
 
@@ -404,7 +434,9 @@ class ActionCrampCheckSummary(Action):
             # the person stopped the check: keep the answers so far for "continue the cramp check"
             dispatcher.utter_message(response="utter_cramp_check_stopped")
             return [SlotSet(STOPPED_SLOT, None)]
-        answers = {slot: tracker.get_slot(slot) for slot in check.slots}
+        answers = with_story_answers(
+            check, {slot: tracker.get_slot(slot) for slot in check.slots}, tracker.events
+        )
         facts = facts_from(answers, article_medicines())
         causes = rank_causes(check, facts)
         rules_tier, whys = answers_tier(check, facts)

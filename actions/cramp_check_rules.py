@@ -55,6 +55,7 @@ class Question:
     multi: bool = False
     signs: Dict[str, str] = field(default_factory=dict)  # red-flag sign id -> answer value
     reply_words: Tuple[str, ...] = ()  # answer phrases that count only as the reply to this
+    always_asked: bool = False  # never filled from a story or another reply (the safety question)
 
 
 @dataclass(frozen=True)
@@ -139,6 +140,7 @@ def parse_cramp_check(raw: Any) -> CrampCheck:
             multi=bool(q.get("multi", False)),
             signs=dict(q.get("signs", {})),
             reply_words=_as_tuple(q.get("reply_words", [])),
+            always_asked=bool(q.get("always_asked", False)),
         )
         for q in raw.get("questions", [])
     )

@@ -6,7 +6,7 @@ import asyncio
 from typing import Any, Dict, List, Optional
 
 import pytest
-from conftest import DEFAULT_SLOTS, slot_event, user_event
+from conftest import DEFAULT_SLOTS, entity, slot_event, user_event
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
@@ -195,6 +195,90 @@ def test_start_prefills_what_was_said_earlier(domain):
     ]
 
 
+def told(text: str, entities: List[Dict] = ()) -> Dict[str, Any]:
+    """An earlier user message of the session, with the entities the NLU found."""
+    event = user_event(text, "report_symptoms")
+    event["parse_data"]["entities"] = list(entities)
+    return event
+
+
+def test_start_prefills_every_answer_the_earlier_story_states(domain):
+    earlier = [
+        told("I coach football and on match days I'm sweating buckets."),
+        told("I'm on my feet all day in old work boots and it happens most days"),
+    ]
+    assert known_answers(earlier) == {
+        "check_timing": "exercise",
+        "check_fluids": ["sweating"],
+        "check_footwear": ["standing", "shoes"],
+        "check_frequency": "most_days",
+    }
+    tracker = form_tracker("can you run the cramp check", "start_cramp_check", None, events=earlier)
+    slots, messages = run(ActionStartCrampCheck(), tracker, domain)
+    assert slots["check_footwear"] == ["standing", "shoes"]
+    assert slots["check_frequency"] == "most_days"
+    assert "check_duration" not in slots  # nothing was said about it: the form asks
+    assert messages[-1]["response"] == "utter_cramp_check_known"
+
+
+def test_the_walk_then_rest_pattern_is_prefilled_from_the_story():
+    earlier = [told("After about five minutes walking my calves cramp and I have to stand still")]
+    assert known_answers(earlier)["check_timing"] == "short_walk"
+
+
+def test_an_earlier_denial_does_not_prefill_a_yes():
+    earlier = [
+        told(
+            "No swelling or redness, I'm definitely not pregnant and I don't take statins",
+            [entity("medication", "statin", "statins")],
+        ),
+        told("Could diabetes be behind it? I don't sweat much either."),
+    ]
+    known = known_answers(earlier)
+    assert known.get("check_pregnant") != "yes"
+    assert "check_red_flags" not in known
+    assert "check_medicines" not in known
+    assert "check_conditions" not in known  # a question about diabetes is not having it
+    assert "check_fluids" not in known
+
+
+def test_earlier_messages_that_disagree_leave_the_question_open():
+    earlier = [told("they come at night"), told("actually it's mostly during exercise")]
+    assert "check_timing" not in known_answers(earlier)
+
+
+def test_one_reply_with_several_facts_fills_every_question_it_answers(domain):
+    text = "at night, most days, since I started the new job on my feet"
+    tracker = form_tracker(
+        text,
+        "report_symptoms",
+        "check_timing",
+        candidate=text,
+        filled={"check_footwear": ["shoes"]},
+        confidence=0.5,
+    )
+    slots, _ = run(ValidateCrampCheckForm(), tracker, domain)
+    assert slots["check_timing"] == "night"
+    assert slots["check_frequency"] == "most_days"  # not asked next
+    assert "check_footwear" not in slots  # answered before: kept as it was
+    assert "check_duration" not in slots and "check_pregnant" not in slots
+
+
+def test_a_plain_reply_fills_only_its_own_question(domain):
+    tracker = form_tracker("no", "deny", "check_pregnant", candidate="no")
+    slots, _ = run(ValidateCrampCheckForm(), tracker, domain)
+    assert slots["check_pregnant"] == "no"
+    assert not set(slots) & (set(CHECK_SLOTS) - {"check_pregnant"})
+
+
+def test_an_unclear_answer_still_fills_the_later_questions_it_answers(domain):
+    text = "hmm, it's every day and I sweat a lot"
+    tracker = form_tracker(text, "report_symptoms", "check_timing", candidate=text, confidence=0.4)
+    slots, _ = run(ValidateCrampCheckForm(), tracker, domain)
+    assert slots["check_timing"] is None and slots["check_retry"] == "check_timing"
+    assert slots["check_frequency"] == "most_days" and slots["check_fluids"] == ["sweating"]
+
+
 def test_summary_ranks_causes_and_sets_the_contract_slots(domain):
     answers = {
         "check_timing": "night",
@@ -241,7 +325,9 @@ def test_an_emergency_answer_is_not_followed_by_a_summary(domain):
     )
     slots, messages = run(ActionCrampCheckSummary(), tracker, domain)
     assert messages == []
-    assert slots["urgency"] == "emergency" and slots["likely_causes"] == ["cause_night"]
+    assert slots["urgency"] == "emergency" and "cause_night" in slots["likely_causes"]
+    # the cold, blue foot told in this very message counts for the red-flag question too
+    assert "cause_vascular" in slots["likely_causes"]
 
 
 # ---------------------------------------------------------------- the summary's text

@@ -8,17 +8,23 @@ import pytest
 import yaml
 
 from actions import config
+from actions.cramp_check import stated_signs
 from actions.cramp_check_rules import (
     ARTICLE_MEDICINE,
+    NOT_ASKED,
     NOT_SURE,
     SKIPPED,
     CrampCheckError,
+    agreed_answer,
     answers_tier,
     cramp_check,
     facts_from,
     parse_cramp_check,
     rank_causes,
     read_answer,
+    read_unprompted,
+    stated_medicines,
+    stated_text,
 )
 
 ARTICLE_MEDICINES = ["naproxen", "raloxifene", "statin", "furosemide", "clonazepam", "citalopram"]
@@ -58,6 +64,13 @@ def read(check, slot, text, **kwargs):
         ("check_timing", "dunno really", NOT_SURE),
         ("check_pregnant", "skip", SKIPPED),
         ("check_timing", "purple elephants", None),
+        ("check_timing", "after short walks", "short_walk"),  # a plural still matches
+        # a denied phrase is no answer, a phrase that holds the negation is one
+        ("check_conditions", "no diabetes or anything", ["none"]),
+        ("check_footwear", "no, my shoes are fine", ["neither"]),
+        ("check_fluids", "I don't drink much water", ["low_fluids"]),
+        ("check_timing", "never at night", None),
+        ("check_frequency", "not every day, just now and then", "occasional"),
     ],
 )
 def test_reading_answers(check, slot, text, expected):
@@ -77,8 +90,158 @@ def test_red_flags_come_from_the_triage_signs_so_denials_hold(check):
     assert answer == ["numbness"]
 
 
+def unprompted(check, slot, text, **kwargs):
+    return read_unprompted(check, check.question(slot), text, **kwargs)
+
+
+@pytest.mark.parametrize(
+    "slot, text, expected",
+    [
+        ("check_fluids", "I do triathlons and sweat buckets in summer", ["sweating"]),
+        ("check_timing", "I do triathlons and sweat buckets in summer", "exercise"),
+        (
+            "check_footwear",
+            "I work in a warehouse in steel toe boots, standing",
+            ["shoes", "standing"],
+        ),
+        ("check_frequency", "they come back most days now", "most_days"),
+        ("check_timing", "they come back most days now", None),
+        ("check_conditions", "my GP says I have peripheral artery disease", ["circulation"]),
+        ("check_pregnant", "we found out I'm pregnant last month", "yes"),
+        # the walk-then-rest pattern, as the red-flag component reads it
+        (
+            "check_timing",
+            "walking to the bus my calf seizes up and I have to stop until it passes",
+            "short_walk",
+        ),
+    ],
+)
+def test_a_story_states_answers(check, slot, text, expected):
+    assert unprompted(check, slot, text, signs=stated_signs({"text": text})) == expected
+
+
+@pytest.mark.parametrize(
+    "slot, text",
+    [
+        # denied or hypothetical
+        ("check_fluids", "I don't really sweat much"),
+        ("check_fluids", "if it's hot I might sweat"),
+        ("check_conditions", "I'm not diabetic and my circulation was checked and is fine"),
+        ("check_footwear", "my boots are fine"),
+        # a question about something else, not about the person
+        ("check_pregnant", "Can pregnancy cause leg cramps?"),
+        ("check_timing", "Do runners get cramps more?"),
+        # words that mean something only as the reply to the question
+        ("check_red_flags", "no, nothing else"),
+        ("check_footwear", "both of my calves"),
+        ("check_timing", "I stand all day"),
+        ("check_duration", "I walk for an hour each morning"),
+        ("check_frequency", "I always stretch first"),
+        ("check_pregnant", "yes, that's right"),
+        # "not sure" is an answer only when asked
+        ("check_timing", "I'm not sure what sets them off"),
+        # a one-answer question told two different answers
+        ("check_timing", "I swim a lot and they come at night"),
+    ],
+)
+def test_a_story_states_no_answer_that_is_not_clear(check, slot, text):
+    assert unprompted(check, slot, text) is None
+
+
+def test_a_stated_denial_is_the_no_answer():
+    check = cramp_check()
+    assert unprompted(check, "check_pregnant", "I'm not pregnant, no chance") == "no"
+    assert unprompted(check, "check_fluids", "I drink plenty of water") == ["neither"]
+
+
+def test_a_denied_red_flag_is_no_answer_but_the_reported_one_is(check):
+    text = "no swelling or redness, but my toes tingle"
+    assert unprompted(check, "check_red_flags", text, signs=stated_signs({"text": text})) == [
+        "numbness"
+    ]
+
+
+def test_a_question_about_the_person_still_tells(check):
+    assert stated_text("Why do my calves cramp at night? Can statins cause it?") == (
+        "why do my calves cramp at night?"
+    )
+    assert unprompted(check, "check_timing", "Why do my calves cramp at night?") == "night"
+
+
+@pytest.mark.parametrize(
+    "text, named, expected",
+    [
+        ("I take Lipitor every morning", [("statin", "Lipitor")], ["statin"]),
+        ("I don't take any statins", [("statin", "statins")], []),
+        ("do statins cause cramps?", [("statin", "statins")], []),
+        ("I'm not pregnant and take statins", [("statin", "statins")], ["statin"]),
+        ("on water tablets", [("furosemide", "lasix")], ["furosemide"]),  # not shown: kept
+    ],
+)
+def test_stated_medicines(check, text, named, expected):
+    assert stated_medicines(check, text, named) == expected
+
+
+def test_earlier_answers_agree_or_are_asked(check):
+    timing, fluids = check.question("check_timing"), check.question("check_fluids")
+    assert agreed_answer(timing, ["night", "night"]) == "night"
+    assert agreed_answer(timing, ["night", "exercise"]) is None
+    assert agreed_answer(fluids, [["sweating"], ["low_fluids", "sweating"]]) == [
+        "sweating",
+        "low_fluids",
+    ]
+
+
+def test_a_question_sign_must_be_a_red_flag_sign():
+    raw = copy.deepcopy(raw_rules())
+    raw["questions"][0]["signs"] = {"walks_funny": "short_walk"}
+    with pytest.raises(CrampCheckError, match="unknown signs"):
+        parse_cramp_check(raw)
+
+
 def facts(**answers):
     return facts_from(answers, ARTICLE_MEDICINES)
+
+
+def test_not_sure_skipped_and_unasked_are_no_facts():
+    assert facts(check_timing=NOT_SURE, check_fluids=[SKIPPED], check_duration=NOT_ASKED) == {}
+
+
+ALL_NOT_SURE = {
+    slot: NOT_SURE
+    for slot in [
+        "check_timing",
+        "check_frequency",
+        "check_duration",
+        "check_pregnant",
+        "check_medicines",
+        "check_conditions",
+        "check_footwear",
+        "check_fluids",
+        "check_red_flags",
+    ]
+}
+
+
+@pytest.mark.parametrize(
+    "told, first_two, tier",
+    [
+        ({"check_timing": "short_walk"}, "cause_vascular", "see_doctor"),
+        ({"check_fluids": ["sweating"]}, "cause_electrolytes", "none"),
+        ({"check_medicines": ["statin"]}, "cause_medication", "see_doctor"),
+        ({"check_pregnant": "yes"}, "cause_pregnancy", "none"),
+        (
+            {"check_conditions": ["diabetes"], "check_red_flags": ["numbness"]},
+            "cause_nerve",
+            "see_doctor",
+        ),
+    ],
+)
+def test_not_sure_to_the_rest_keeps_the_stated_facts_in_front(check, told, first_two, tier):
+    answers = facts(**{**ALL_NOT_SURE, **told})
+    assert first_two in rank_causes(check, answers)[:2]
+    assert answers_tier(check, answers)[0] == tier
+    assert rank_causes(check, answers) == rank_causes(check, facts(**told))
 
 
 @pytest.mark.parametrize(
