@@ -10,7 +10,7 @@ red-flag triage, whose signs can say what a story is about (`subjects`).
 from __future__ import annotations
 
 import logging
-from typing import Any, Dict, List, Optional, Text, Type
+from typing import Any, Dict, List, Optional, Sequence, Text, Type
 
 from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
@@ -114,7 +114,7 @@ class StoryIntentClassifier(GraphComponent, IntentClassifier):
             message.set(QUESTIONS_KEY, as_dicts(reading.questions), add_to_output=True)
         return messages
 
-    def read(self, text: str, model: SpacyModel, sign_subjects: List[str] = ()) -> Reading:
+    def read(self, text: str, model: SpacyModel, sign_subjects: Sequence[str] = ()) -> Reading:
         """The whole message and each sentence, classified in one pass, then read together."""
         assert self._model is not None
         sentences = split_sentences(text)

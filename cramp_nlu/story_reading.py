@@ -54,7 +54,7 @@ PAIRED_OPENERS = (
 SOCIAL = frozenset({"greet", "thank", "goodbye", "affirm", "deny", "bot_challenge"})
 #: a symptom story that also asks a question is answered as that question (after the escalation)
 STORY_INTENTS = frozenset({"report_symptoms"})
-#: intents a question may carry (the rest are commands: start the check, start over, ...)
+#: questions that name no cause, and the kind of answer each asks for
 GENERIC_KIND = {"ask_causes": "cause", "ask_treatment": "treat", "ask_followup_treatment": "treat"}
 SPECIFIC = re.compile(r"^ask_(cause|treat)_(\w+)$")
 #: a question ranked below this is too unsure to steer the answer; the whole message decides
