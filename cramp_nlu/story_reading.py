@@ -108,9 +108,9 @@ class Reading:
 
 def split_sentences(text: str) -> List[Sentence]:
     """Sentences and question clauses, in order ("what causes it and how do I stop it?" is two
-    questions)."""
+    questions; "quick one: is it normal?" is two sentences)."""
     pieces: List[Sentence] = []
-    for raw in re.split(r"(?<=[.!?])\s+|\n+", text.strip()):
+    for raw in re.split(r"(?<=[.!?:])\s+|\n+", text.strip()):
         raw = raw.strip()
         if not raw:
             continue

@@ -15,23 +15,15 @@ from typing import Dict, Iterator, List, Optional
 import pytest
 import yaml
 
+from cramp_nlu.terms import SUBJECTS, TIERS
+
 ROOT = Path(__file__).resolve().parent.parent
 CORPUS = ROOT / "tests" / "data" / "real_messages.yml"
 NLU_FILES = sorted((ROOT / "data" / "nlu").glob("*.yml")) + sorted(
     (ROOT / "tests" / "nlu").glob("*.yml")
 )
 
-TIERS = ["none", "see_doctor", "urgent", "emergency"]
-CAUSES = [
-    "dehydration",
-    "footwear",
-    "electrolytes",
-    "medication",
-    "vascular",
-    "nerve",
-    "pregnancy",
-    "night",
-]
+CAUSES = SUBJECTS
 #: the 21 topic IDs of the evaluation contract (README)
 TOPIC_IDS = {
     "definition",

@@ -209,3 +209,23 @@ def test_the_promoted_ranking_stays_a_distribution_led_by_the_reading():
     assert confidences[0] == max(confidences)
     assert sum(confidences) == pytest.approx(1.0)
     assert len({r.intent for r in reading.ranking}) == len(reading.ranking)
+
+
+@pytest.mark.parametrize(
+    "text, kind",
+    [
+        ("She hasn't told her doctor. Should she?", "ask_see_doctor"),
+        ("What should they drink after a match?", "treat"),
+        ("should she drink more water", None),
+    ],
+)
+def test_a_wording_ending_in_a_question_mark_matches_only_at_the_end(text, kind):
+    assert worded_kind(text) == kind
+
+
+def test_a_colon_ends_a_lead_in():
+    parts = split_sentences("quick one: is it normal to get toe cramps in flip flops?")
+    assert [p.text for p in parts] == [
+        "quick one:",
+        "is it normal to get toe cramps in flip flops?",
+    ]
