@@ -12,13 +12,12 @@ from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import (
     Any,
+    Callable,
     Dict,
-    FrozenSet,
     Iterable,
     List,
     Optional,
     Sequence,
-    Set,
     Tuple,
     Union,
 )
@@ -27,6 +26,7 @@ import yaml
 
 from actions import config
 from actions.knowledge import TOPIC_IDS
+from cramp_nlu.factory import shared_detector
 from cramp_nlu.terms import TIERS, max_tier, packaged_terms
 
 SKIPPED = "skipped"
@@ -35,11 +35,6 @@ NOT_ASKED = "not_asked"  # left open because an emergency ended the check early
 ARTICLE_MEDICINE = "article_medicine"  # derived value: a medicine the article names
 #: answers that say nothing about the person: never facts for the causes or the tier
 NO_FACT = frozenset({SKIPPED, NOT_SURE, NOT_ASKED})
-#: a negation right after a phrase reaches this many words back ("my shoes are fine")
-AFTER_WINDOW = 3
-#: a joiner followed by a clause starter ends a negation's reach; the red-flag detector's set
-#: (cramp_nlu.red_flags.CLAUSE_JOINERS; importing that module would load spaCy here)
-CLAUSE_JOINERS = frozenset({",", "and", "or", "&", "-", "\u2014"})
 Answer = Union[str, List[str]]
 
 
@@ -252,131 +247,33 @@ def _normalise(text: str) -> str:
     return " ".join(text.lower().replace("\u2019", "'").split())
 
 
-#: words with "n't" split off ("don't" -> "do", "n't"), as the terms file's negation cues are
-_TOKEN = re.compile(r"[a-z0-9]+(?=n't)|n't|[a-z0-9]+(?:'[a-z]+)*|'[a-z]+|[^\sa-z0-9']")
+@lru_cache(maxsize=256)
+def _held_cues(text: str, vocabulary: Tuple[str, ...]) -> Tuple[Tuple[int, int], ...]:
+    """Where answer phrases that hold a cue of their own occur ("not pregnant"); a one-word
+    answer ("no") is the cue itself, so only longer phrases count."""
+    longer = [p for p in vocabulary if len(p.split()) > 1]
+    return tuple(sorted({span for p in longer for span in _phrase_spans(text, p, True)}))
 
 
-def _tokens(text: str) -> List[Tuple[int, int, str]]:
-    return [(m.start(), m.end(), m.group()) for m in _TOKEN.finditer(text)]
-
-
-def _cue(phrase: str) -> Tuple[str, ...]:
-    return tuple(word for _, _, word in _tokens(_normalise(phrase)))
-
-
-@dataclass(frozen=True)
-class Denial:
-    """The red-flag terms file's negation rule, on words: a cue shortly before a phrase in the
-    same clause ("no swelling", "I don't sweat much") or right after it ("my shoes are fine")
-    means the phrase is not stated. One set of negation words for the whole project."""
-
-    before: Tuple[Tuple[str, ...], ...]
-    after: Tuple[Tuple[str, ...], ...]
-    pseudo: Tuple[Tuple[str, ...], ...]  # "not sure", "won't stop": no negation
-    window: int
-    stops: FrozenSet[str]
-    clause_starters: FrozenSet[str]
-
-
-@lru_cache(maxsize=2)
-def denial(hypothetical: bool = False) -> Denial:
-    """The negation rule; `hypothetical` also treats "if", "whether" ... as cues (a story says
-    "if I run", a reply to the question is the person's own answer)."""
-    terms = packaged_terms()
-    negation = terms["negation"]
-    before = list(negation["before"])
-    if hypothetical:
-        before += list(terms["hypothetical"]["cues_before"])
-    return Denial(
-        before=tuple(_cue(c) for c in before),
-        after=tuple(_cue(c) for c in negation["after"]),
-        pseudo=tuple(_cue(c) for c in negation.get("pseudo", [])),
-        window=int(negation["window"]),
-        stops=frozenset(str(w).lower() for w in negation["stop_at"]),
-        clause_starters=frozenset(str(w).lower() for w in negation["clause_starters"]),
-    )
-
-
-def _occurrences(words: Sequence[str], cue: Tuple[str, ...]) -> List[Tuple[int, int]]:
-    size = len(cue)
-    if not size:
-        return []
-    return [
-        (i, i + size) for i in range(len(words) - size + 1) if tuple(words[i : i + size]) == cue
-    ]
-
-
-@lru_cache(maxsize=16)
-def _shields(vocabulary: Tuple[str, ...], rule: Denial) -> Tuple[Tuple[str, ...], ...]:
-    """The phrases, as words, longer than a cue they hold ("not pregnant", "don't drink")."""
-    phrases = (_cue(p) for p in vocabulary)
-    return tuple(
-        words
-        for words in dict.fromkeys(phrases)
-        if len(words) > 1 and any(_occurrences(words, cue) for cue in rule.before)
-    )
+@lru_cache(maxsize=256)
+def _denial_check(
+    text: str, hypothetical: bool, phrases: Tuple[Tuple[int, int], ...]
+) -> Callable[[int, int], bool]:
+    """One parse per text: a story is read once for every question of the check."""
+    return shared_detector().denial_check(text, hypothetical, phrases)
 
 
 class Reading:
-    """One normalised text, to tell a stated phrase from a denied one. Cues inside a longer phrase
-    of `vocabulary` are part of it ("not pregnant", "don't drink"), not a denial of the rest."""
+    """One normalised text, to tell a stated phrase from a denied one, with the red-flag
+    detector's negation rules (the project's one negation engine, over the terms file's negation
+    words): "no swelling", "I don't sweat much", "my shoes are fine"; in a story (`hypothetical`)
+    "if I run" as well. A cue inside the phrase itself ("not pregnant") is part of it."""
 
-    def __init__(self, text: str, rule: Denial, vocabulary: Tuple[str, ...] = ()) -> None:
+    def __init__(
+        self, text: str, hypothetical: bool = False, vocabulary: Iterable[str] = ()
+    ) -> None:
         self.text = text
-        self.rule = rule
-        self.tokens = _tokens(text)
-        self.words = [word for _, _, word in self.tokens]
-        self.positions: Dict[str, List[int]] = {}
-        for i, word in enumerate(self.words):
-            self.positions.setdefault(word, []).append(i)
-        absorbed = {
-            i
-            for shield in _shields(vocabulary, rule)
-            for s, e in self._find(shield)
-            for i in range(s, e)
-        }
-        pseudo = {i for cue in rule.pseudo for s, e in self._find(cue) for i in range(s, e)}
-        self.before = self._cues(rule.before, absorbed | pseudo)
-        self.after = self._cues(rule.after, absorbed)
-
-    def _find(self, words: Tuple[str, ...]) -> List[Tuple[int, int]]:
-        """Where these words occur in a row (looked up from the first word's positions)."""
-        size = len(words)
-        starts = self.positions.get(words[0], []) if words else []
-        return [(i, i + size) for i in starts if tuple(self.words[i : i + size]) == words]
-
-    def _cues(self, cues: Iterable[Tuple[str, ...]], ignored: Set[int]) -> List[Tuple[int, int]]:
-        found = [span for cue in cues for span in self._find(cue)]
-        return [(s, e) for s, e in found if s not in ignored]
-
-    def _word_range(self, start: int, end: int) -> Tuple[int, int]:
-        inside = [i for i, (s, e, _) in enumerate(self.tokens) if s >= start and e <= end]
-        return (inside[0], inside[-1] + 1) if inside else (0, 0)
-
-    def _in_scope(self, first: int, last: int, clauses: bool = True) -> bool:
-        """Whether no clause boundary lies between two word positions (`clauses=False`: only a
-        stop word or mark, as the detector checks a negation after the sign)."""
-        for i in range(first, last):
-            word = self.words[i]
-            if word in self.rule.stops:
-                return False
-            following = self.words[i + 1] if i + 1 < len(self.words) else ""
-            if clauses and word in CLAUSE_JOINERS and following in self.rule.clause_starters:
-                return False
-        return True
-
-    def denied(self, start: int, end: int) -> bool:
-        """Whether the phrase at these character offsets is negated."""
-        first, last = self._word_range(start, end)
-        for _, cue_end in self.before:
-            if cue_end <= first and first - cue_end <= self.rule.window:
-                if self._in_scope(cue_end, first):
-                    return True
-        for cue_start, _ in self.after:
-            if cue_start >= last and cue_start - last <= AFTER_WINDOW:
-                if self._in_scope(last, cue_start, clauses=False):
-                    return True
-        return False
+        self.denied = _denial_check(text, hypothetical, _held_cues(text, tuple(vocabulary)))
 
     def states(self, phrase: str) -> bool:
         """Whether the phrase occurs at least once without a denial."""
@@ -433,10 +330,8 @@ def read_answer(
         return NOT_SURE
     if any(_phrase_spans(clean, w) for w in skip_words):
         return SKIPPED
-    vocabulary = tuple(p for phrases in question.answers.values() for p in phrases)
-    found = _with_signs(
-        question, _found_values(question, Reading(clean, denial(), vocabulary)), signs
-    )
+    vocabulary = [p for phrases in question.answers.values() for p in phrases]
+    found = _with_signs(question, _found_values(question, Reading(clean, False, vocabulary)), signs)
     if question.slot == "check_medicines":
         named = [m.lower() for m in medicines]
         if named:
@@ -456,7 +351,7 @@ def stated_text(text: str) -> str:
     personal = {str(w).lower() for w in hypothetical["personal"]}
     kept = []
     for sentence in re.split(r"(?<=[.!?])\s+|\n+", _normalise(text or "")):
-        words = [word for _, _, word in _tokens(sentence)]
+        words = re.findall(r"[a-z0-9]+(?:'[a-z]+)*", sentence)
         asks = sentence.endswith("?") or bool(words and words[0] in openers)
         if sentence and (not asks or personal & set(words)):
             kept.append(sentence if sentence[-1] in ".!?" else sentence + ".")
@@ -464,12 +359,12 @@ def stated_text(text: str) -> str:
 
 
 def _story_reading(check: CrampCheck, text: str, leave_out: str = "") -> Reading:
-    """A story's reading: its stated sentences, "if" as a denial, and the phrases a story can
-    state (not the reply-only ones) kept whole; `leave_out` a question's own phrases."""
-    vocabulary = tuple(
+    """A story's reading: its stated sentences, "if I run" as not stated, and the phrases a story
+    can state (not the reply-only ones) kept whole; `leave_out` a question's own phrases."""
+    vocabulary = [
         phrase for q in check.questions if q.slot != leave_out for phrase in check.story_phrases(q)
-    )
-    return Reading(stated_text(text), denial(hypothetical=True), vocabulary)
+    ]
+    return Reading(stated_text(text), True, vocabulary)
 
 
 def read_unprompted(

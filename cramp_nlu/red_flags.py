@@ -17,7 +17,7 @@ The tier is the highest among the reported signs and the combinations they compl
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence, Set, Tuple
+from typing import Any, Callable, Dict, Iterable, List, Mapping, Optional, Sequence, Set, Tuple
 
 from spacy.language import Language
 from spacy.matcher import PhraseMatcher
@@ -332,6 +332,40 @@ class RedFlagDetector:
                 spans.append((lo, hi, key_start))
         return spans
 
+    def denial_check(
+        self,
+        text: str,
+        hypothetical: bool = False,
+        phrases: Sequence[Tuple[int, int]] = (),
+    ) -> Callable[[int, int], bool]:
+        """For phrases that are not signs (the cramp check's answers: "sweat a lot", "tight
+        shoes"): whether the phrase at these character offsets of `text` is denied, by the same
+        negation rules as the signs ("no swelling", "I don't sweat much", "my shoes are fine").
+        With `hypothetical`, a phrase after a hypothetical cue in its sentence ("if I run") is
+        not stated either. A cue inside one of `phrases` (character spans of the answers found:
+        "not pregnant") belongs to that phrase and denies nothing else. One negation engine for
+        the whole project."""
+        doc = self.nlp((text or "").lower())
+        matches = self._matches(doc)
+        sentences = self._sentence_ids(doc)
+        inside = {
+            token.i
+            for start, end in phrases
+            for token in (doc.char_span(start, end, alignment_mode="expand") or [])
+        }
+
+        def denied(start: int, end: int) -> bool:
+            phrase = Finding("phrase", "none", text[start:end], start, end, start)
+            if self._is_negated(doc, matches, phrase, sentences, inside):
+                return True
+            if not hypothetical:
+                return False
+            here = sentences[self._token_index(doc, start)]
+            cues = matches.get("hypo:cue", [])
+            return any(doc[s].idx < start and sentences[s] == here for s, _ in cues)
+
+        return denied
+
     # ---- negation and hypotheticals ----
     def _token_index(self, doc: Doc, char: int) -> int:
         span = doc.char_span(char, char + 1, alignment_mode="expand")
@@ -343,10 +377,12 @@ class RedFlagDetector:
         matches: Dict[str, List[Tuple[int, int]]],
         finding: Finding,
         sentences: Sequence[int],
+        ignored: Set[int] = frozenset(),
     ) -> bool:
+        """`ignored`: tokens whose cues belong to another phrase (see `denial_check`)."""
         start = self._token_index(doc, finding.key)
         end = self._token_index(doc, finding.end - 1) + 1
-        pseudo = {i for s, e in matches.get("neg:pseudo", []) for i in range(s, e)}
+        pseudo = {i for s, e in matches.get("neg:pseudo", []) for i in range(s, e)} | ignored
         for cue_start, cue_end in matches.get("neg:before", []):
             if cue_start in pseudo:
                 continue

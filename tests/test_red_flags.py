@@ -296,3 +296,23 @@ def test_an_unknown_subject_is_rejected():
     terms["signs"] = [dict(terms["signs"][0], subject="astrology"), *terms["signs"][1:]]
     with pytest.raises(TermsError):
         validate_terms(terms)
+
+
+def test_the_denial_check_reads_phrases_that_are_not_signs(detector):
+    text = "i don't sweat much, but my shoes are tight. if i run my calves ache"
+    denied = detector.denial_check(text)
+    sweat = text.index("sweat")
+    shoes = text.index("shoes are tight")
+    calves = text.index("calves ache")
+    assert denied(sweat, sweat + len("sweat much"))
+    assert not denied(shoes, shoes + len("shoes are tight"))
+    assert not denied(calves, calves + len("calves ache"))
+    assert detector.denial_check(text, hypothetical=True)(calves, calves + len("calves ache"))
+
+
+def test_a_cue_inside_another_phrase_denies_nothing_else(detector):
+    text = "i'm not pregnant and take statins"
+    statins = text.index("statins")
+    assert detector.denial_check(text)(statins, statins + 7)
+    held = [(text.index("not pregnant"), text.index("not pregnant") + len("not pregnant"))]
+    assert not detector.denial_check(text, phrases=held)(statins, statins + 7)
