@@ -9,7 +9,6 @@ import pytest
 from cramp_nlu.intent_model import Ranked
 from cramp_nlu.story_reading import (
     MAX_QUESTIONS,
-    Sentence,
     parse_wordings,
     read_story,
     split_sentences,
@@ -37,17 +36,9 @@ def ranking(*pairs: Tuple[str, float]) -> List[Ranked]:
 
 
 def read(whole: List[Ranked], sentences: Sequence[Tuple[str, List[Ranked]]], signs=()):
-    parsed = [
-        (s, r)
-        for s, r in zip(
-            split_texts([t for t, _ in sentences]), [r for _, r in sentences], strict=True
-        )
-    ]
+    """read_story over (sentence text, its ranking) pairs, each text read as one sentence."""
+    parsed = [(split_sentences(text)[0], ranked) for text, ranked in sentences]
     return read_story(whole, parsed, KNOWLEDGE, INTENTS, list(signs))
-
-
-def split_texts(texts: List[str]) -> List[Sentence]:
-    return [split_sentences(t)[0] for t in texts]
 
 
 # ---------------------------------------------------------------- sentences and wording
