@@ -31,7 +31,7 @@ $(STAMPS)/spacy: $(STAMPS)/installed scripts/build_spacy_pipeline.py
 
 spacy: $(STAMPS)/spacy ## build and install the spaCy pipeline
 
-$(MODEL): $(STAMPS)/spacy $(TRAINING_INPUTS) $(wildcard cramp_nlu/*.py) cramp_nlu/data/red_flags.yml
+$(MODEL): $(STAMPS)/spacy $(TRAINING_INPUTS) $(wildcard cramp_nlu/*.py) $(wildcard cramp_nlu/data/*.yml)
 	@echo "==> training the model (data or config changed since the last model)"
 	@$(BIN)/cramp-rasa train --fixed-model-name cramps --out models --force
 	@touch $@

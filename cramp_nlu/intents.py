@@ -9,6 +9,7 @@ red-flag triage, whose signs can say what a story is about (`subjects`).
 
 from __future__ import annotations
 
+import json
 import logging
 from typing import Any, Dict, List, Optional, Sequence, Text, Type
 
@@ -24,12 +25,22 @@ from rasa.shared.nlu.training_data.training_data import TrainingData
 
 from cramp_nlu.component import TRIAGE_KEY
 from cramp_nlu.intent_model import DEFAULTS, IntentModel
-from cramp_nlu.story_reading import Reading, as_dicts, read_story, split_sentences
+from cramp_nlu.story_reading import (
+    Reading,
+    Wordings,
+    as_dicts,
+    packaged_question_kinds,
+    parse_wordings,
+    read_story,
+    split_sentences,
+)
 
 logger = logging.getLogger(__name__)
 
 QUESTIONS_KEY = "questions"
 STORED_FILE = "intent_model.pkl"
+#: the question wordings the model was trained with (cramp_nlu/data/question_kinds.yml)
+WORDINGS_FILE = "question_kinds.json"
 #: intents that are never a knowledge question, though named ask_*
 NOT_KNOWLEDGE = frozenset({"ask_source"})
 
@@ -61,11 +72,13 @@ class StoryIntentClassifier(GraphComponent, IntentClassifier):
         model_storage: ModelStorage,
         resource: Resource,
         model: Optional[IntentModel] = None,
+        wordings: Optional[Wordings] = None,
     ) -> None:
         self._config = config
         self._model_storage = model_storage
         self._resource = resource
         self._model = model
+        self._wordings = wordings
 
     @classmethod
     def create(
@@ -86,17 +99,23 @@ class StoryIntentClassifier(GraphComponent, IntentClassifier):
         execution_context: ExecutionContext,
         **kwargs: Any,
     ) -> "StoryIntentClassifier":
+        """The model as trained, with the question wordings it was trained with (a model is
+        self-contained, like the red-flag terms)."""
         with model_storage.read_from(resource) as directory:
             model = IntentModel.load(directory / STORED_FILE)
-        return cls(config, model_storage, resource, model)
+            raw = json.loads((directory / WORDINGS_FILE).read_text(encoding="utf-8"))
+        return cls(config, model_storage, resource, model, parse_wordings(raw))
 
     def train(self, training_data: TrainingData, model: SpacyModel) -> Resource:
         examples = [m for m in training_data.intent_examples if m.get(TEXT)]
         texts = lemmatised([m.get(TEXT) for m in examples], model)
         settings = {k: self._config[k] for k in DEFAULTS if k in self._config}
         self._model = IntentModel(settings).fit(texts, [m.get(INTENT) for m in examples])
+        wordings = packaged_question_kinds()
+        self._wordings = parse_wordings(wordings)
         with self._model_storage.write_to(self._resource) as directory:
             self._model.save(directory / STORED_FILE)
+            (directory / WORDINGS_FILE).write_text(json.dumps(wordings), encoding="utf-8")
         return self._resource
 
     def process(self, messages: List[Message], model: SpacyModel) -> List[Message]:
@@ -117,7 +136,7 @@ class StoryIntentClassifier(GraphComponent, IntentClassifier):
     def read(self, text: str, model: SpacyModel, sign_subjects: Sequence[str] = ()) -> Reading:
         """The whole message and each sentence, classified in one pass, then read together."""
         assert self._model is not None
-        sentences = split_sentences(text)
+        sentences = split_sentences(text, self._wordings)
         parts = [s.text for s in sentences] if len(sentences) > 1 else []
         ranked = self._model.rank(lemmatised([text, *parts], model))
         whole = ranked[0]

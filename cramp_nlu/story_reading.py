@@ -64,24 +64,31 @@ SUBJECT_CONFIDENCE = 0.1
 MAX_QUESTIONS = 2
 
 
+#: (kind, pattern) in the wording file's order; one pattern per kind
+Wordings = Tuple[Tuple[str, "re.Pattern[str]"], ...]
+
+
 @dataclass(frozen=True)
 class Sentence:
     text: str
     is_question: bool
+    kind: Optional[str] = None  # the kind of answer its wording asks for, if it says
 
-    @property
-    def worded_kind(self) -> Optional[str]:
-        return worded_kind(self.text)
+
+def packaged_question_kinds() -> Dict[str, List[str]]:
+    """The wording file shipped in the package, as read (the component stores it in the model)."""
+    text = resources.files("cramp_nlu").joinpath(QUESTION_KINDS_RESOURCE).read_text("utf-8")
+    return yaml.safe_load(text)
 
 
 @lru_cache(maxsize=1)
-def question_wordings() -> Tuple[Tuple[str, "re.Pattern[str]"], ...]:
-    """(kind, pattern) in the file's order; one pattern per kind, phrases at word boundaries."""
-    text = resources.files("cramp_nlu").joinpath(QUESTION_KINDS_RESOURCE).read_text("utf-8")
-    return parse_wordings(yaml.safe_load(text))
+def question_wordings() -> Wordings:
+    """The packaged wordings, parsed once."""
+    return parse_wordings(packaged_question_kinds())
 
 
-def parse_wordings(raw: Mapping[str, Sequence[str]]) -> Tuple[Tuple[str, "re.Pattern[str]"], ...]:
+def parse_wordings(raw: Mapping[str, Sequence[str]]) -> Wordings:
+    """(kind, pattern) in the file's order; phrases at word boundaries."""
     kinds = []
     for kind, phrases in raw.items():
         if kind not in KIND_OF_WORDING:
@@ -91,10 +98,11 @@ def parse_wordings(raw: Mapping[str, Sequence[str]]) -> Tuple[Tuple[str, "re.Pat
     return tuple(kinds)
 
 
-def worded_kind(text: str) -> Optional[str]:
+def worded_kind(text: str, wordings: Optional[Wordings] = None) -> Optional[str]:
     """The kind of answer the wording asks for, or None when it does not say."""
     lowered = text.lower().replace("\u2019", "'")
-    return next((kind for kind, pattern in question_wordings() if pattern.search(lowered)), None)
+    found = (kind for kind, pattern in wordings or question_wordings() if pattern.search(lowered))
+    return next(found, None)
 
 
 @dataclass
@@ -106,7 +114,7 @@ class Reading:
     questions: List[Ranked] = field(default_factory=list)
 
 
-def split_sentences(text: str) -> List[Sentence]:
+def split_sentences(text: str, wordings: Optional[Wordings] = None) -> List[Sentence]:
     """Sentences and question clauses, in order ("what causes it and how do I stop it?" is two
     questions; "quick one: is it normal?" is two sentences)."""
     pieces: List[Sentence] = []
@@ -114,31 +122,32 @@ def split_sentences(text: str) -> List[Sentence]:
         raw = raw.strip()
         if not raw:
             continue
-        clauses = _question_clauses(raw)
+        clauses = _question_clauses(raw, wordings)
         if len(clauses) > 1:
-            pieces += [Sentence(c, True) for c in clauses]
+            pieces += [Sentence(c, True, worded_kind(c, wordings)) for c in clauses]
         else:
-            pieces.append(Sentence(raw, _is_question(raw)))
+            kind = worded_kind(raw, wordings)
+            pieces.append(Sentence(raw, _is_question(raw, wordings), kind))
     return pieces
 
 
-def _is_question(sentence: str) -> bool:
+def _is_question(sentence: str, wordings: Optional[Wordings] = None) -> bool:
     """A question mark, a question word first, or a question's wording ("let me know what to do")."""
     words = re.findall(r"[\w']+", sentence.lower())
     if sentence.rstrip().endswith("?") or (words and words[0] in QUESTION_OPENERS):
         return True
-    return worded_kind(sentence) is not None
+    return worded_kind(sentence, wordings) is not None
 
 
-def _question_clauses(sentence: str) -> List[str]:
+def _question_clauses(sentence: str, wordings: Optional[Wordings] = None) -> List[str]:
     """A sentence split before each joiner that starts a new question ("and what helps")."""
     single = sorted(QUESTION_OPENERS - AUXILIARIES)
     opener = "|".join([*single, *PAIRED_OPENERS])
     parts = re.split(rf"\s*{CLAUSE_JOINERS}\s+(?=(?:{opener})\b)", sentence, flags=re.I)
     parts = [p.strip(" ,;") for p in parts if p and p.strip(" ,;")]
-    if len(parts) < 2 or not all(_is_question(p) for p in parts[1:]):
+    if len(parts) < 2 or not all(_is_question(p, wordings) for p in parts[1:]):
         return [sentence]
-    return parts if _is_question(parts[0]) else [sentence]
+    return parts if _is_question(parts[0], wordings) else [sentence]
 
 
 def kind_and_subject(intent: str) -> Tuple[str, Optional[str]]:
@@ -244,7 +253,7 @@ def read_story(
     for sentence, ranking in sentences:
         if not ranking or not sentence.is_question:
             continue
-        worded = sentence.worded_kind
+        worded = sentence.kind
         if not worded and not is_knowledge(ranking[0].intent, knowledge):
             continue
         question = asked(ranking, story, intents, worded)

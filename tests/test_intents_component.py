@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 import spacy
 from rasa.engine.graph import ExecutionContext
@@ -12,7 +14,8 @@ from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
 from cramp_nlu.component import TRIAGE_KEY
-from cramp_nlu.intents import QUESTIONS_KEY, StoryIntentClassifier
+from cramp_nlu.intents import QUESTIONS_KEY, WORDINGS_FILE, StoryIntentClassifier
+from cramp_nlu.story_reading import packaged_question_kinds
 
 EXAMPLES = {
     "greet": ["hi", "hello", "hey there", "good morning", "hiya"],
@@ -87,3 +90,20 @@ def test_questions_are_in_the_output(classifier, spacy_model):
     message = parse(classifier, spacy_model, "why do I cramp at night and how do I stop it?")
     assert [q["name"] for q in message.get(QUESTIONS_KEY)] == ["ask_cause_night", "ask_treat_night"]
     assert QUESTIONS_KEY in message.as_dict(only_output_properties=True)
+
+
+def test_the_model_carries_the_question_wordings_it_was_trained_with(tmp_path, spacy_model):
+    storage = LocalModelStorage(tmp_path)
+    resource = Resource("story_intents")
+    context = ExecutionContext(graph_schema=None, model_id="test")  # type: ignore[arg-type]
+    config = {**StoryIntentClassifier.get_default_config(), "char_min_df": 1}
+    messages = [Message(data={"text": t, "intent": i}) for i, ts in EXAMPLES.items() for t in ts]
+    StoryIntentClassifier.create(config, storage, resource, context).train(
+        TrainingData(training_examples=messages), spacy_model
+    )
+    with storage.read_from(resource) as directory:
+        stored = json.loads((directory / WORDINGS_FILE).read_text(encoding="utf-8"))
+        (directory / WORDINGS_FILE).unlink()
+    assert stored == packaged_question_kinds()
+    with pytest.raises(FileNotFoundError):  # a model without its wordings is refused
+        StoryIntentClassifier.load(config, storage, resource, context)
