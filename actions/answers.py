@@ -23,7 +23,7 @@ from actions.topics import (
     subject_in_context,
     subjects_in,
 )
-from actions.triage import Reply, TriagedAction, triage_in_context, triage_of
+from actions.triage import Reply, TriagedAction, Verdict
 
 TELL_MORE_PAYLOAD = "/tell_more"
 
@@ -115,7 +115,11 @@ class ActionAnswerTopic(TriagedAction):
         return "action_answer_topic"
 
     async def reply(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any], tier: str
+        self,
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+        domain: Dict[Text, Any],
+        verdict: Verdict,
     ) -> Reply:
         kb = knowledge()
         message = tracker.latest_message or {}
@@ -125,7 +129,7 @@ class ActionAnswerTopic(TriagedAction):
             intent=(message.get("intent") or {}).get("name"),
             entities=entities,
             previous_topic=last_topic(tracker.events),
-            urgency=tier,
+            urgency=verdict.tier,
             intent_ranking=message.get("intent_ranking", []),
             text=message.get("text") or "",
             earlier_entities=told_before,
@@ -133,24 +137,24 @@ class ActionAnswerTopic(TriagedAction):
         topic_id = subject_in_context(
             topic_id,
             message.get("text") or "",
-            own_subjects=[*subjects_in(entities), *triage_of(message).get("subjects", [])],
-            completed_subjects=triage_in_context(message, list(tracker.events)).get("subjects", []),
+            own_subjects=[*subjects_in(entities), *verdict.own.get("subjects", [])],
+            completed_subjects=verdict.in_context.get("subjects", []),
             earlier_subjects=[*subjects_in(told_before), *earlier_subjects(tracker.events)],
         )
         topics = [
             kb[t]
             for t in resolve_topics(
-                topic_id, message.get("questions", []), entities, told_before, tier
+                topic_id, message.get("questions", []), entities, told_before, verdict.tier
             )
             if kb.get(t) is not None
         ]
         if not topics:
             dispatcher.utter_message(response="utter_help")
             return Reply()
-        answered = [t for t in topics if not answered_by_escalation(t.id, tier)]
+        answered = [t for t in topics if not answered_by_escalation(t.id, verdict.tier)]
         # the escalation already said what to do, once, and why: no general see-a-provider text
         medicines = entity_values(tracker, "medication")
-        feedback = tier == "none" and time_to_ask(tracker.events)
+        feedback = verdict.tier == "none" and time_to_ask(tracker.events)
         for index, topic in enumerate(answered):
             # buttons only under the first answer: "tell me more" goes on with the turn's `topic`
             first = index == 0
@@ -172,11 +176,15 @@ class ActionTellMore(TriagedAction):
         return "action_tell_more"
 
     async def reply(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any], tier: str
+        self,
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+        domain: Dict[Text, Any],
+        verdict: Verdict,
     ) -> Reply:
         kb = knowledge()
         intent = ((tracker.latest_message or {}).get("intent") or {}).get("name")
-        if escalation_is_the_whole_turn(intent, tier):
+        if escalation_is_the_whole_turn(intent, verdict.tier):
             # "yes, but now my foot is cold and blue": nothing may dilute the escalation
             return Reply()
         topic = kb.get(last_topic(tracker.events))

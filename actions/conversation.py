@@ -12,7 +12,7 @@ from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.topics import escalation_is_enough
-from actions.triage import Reply, TriagedAction
+from actions.triage import Reply, TriagedAction, Verdict
 
 #: the intents data/rules/conversation.yml sends to action_small_talk
 SMALL_TALK_INTENTS: Tuple[str, ...] = (
@@ -46,9 +46,13 @@ class ActionSmallTalk(TriagedAction):
         return "action_small_talk"
 
     async def reply(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any], tier: str
+        self,
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+        domain: Dict[Text, Any],
+        verdict: Verdict,
     ) -> Reply:
-        if escalation_is_enough(tier):
+        if escalation_is_enough(verdict.tier):
             # "thanks, but now my chest hurts": "you're welcome" after "call 911" would dilute it
             return Reply()
         intent = ((tracker.latest_message or {}).get("intent") or {}).get("name") or ""
@@ -64,7 +68,11 @@ class ActionStartOver(TriagedAction):
         return "action_start_over"
 
     async def reply(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any], tier: str
+        self,
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+        domain: Dict[Text, Any],
+        verdict: Verdict,
     ) -> Reply:
         dispatcher.utter_message(response="utter_restart")
         return Reply(restart=True)

@@ -38,10 +38,10 @@ from actions.cramp_check_rules import (
     read_unprompted,
     stated_medicines,
 )
-from actions.history import highest_urgency
+from actions.history import highest_urgency, session_events
 from actions.knowledge import KnowledgeError, Topic, knowledge, phrases, topic_for_intent
 from actions.topics import QUESTION_OPENERS, followup_treatment
-from actions.triage import Reply, TriagedAction, escalate, reported_signs, triage_of
+from actions.triage import Reply, TriagedAction, Verdict, escalate, reported_signs, triage_of
 from cramp_nlu.escalation import wording
 from cramp_nlu.terms import max_tier, tier_rank
 
@@ -62,10 +62,8 @@ def article_medicines() -> List[str]:
 def _session_user_messages(events: List[Dict[str, Any]]) -> List[Dict[str, Any]]:
     """The parse data of this session's user messages (with the text, should it lack one)."""
     messages: List[Dict[str, Any]] = []
-    for event in events:
-        if event.get("event") == "session_started":
-            messages = []
-        elif event.get("event") == "user":
+    for event in session_events(events):
+        if event.get("event") == "user":
             parse = event.get("parse_data") or {}
             messages.append({**parse, "text": parse.get("text") or event.get("text") or ""})
     return messages
@@ -186,7 +184,11 @@ class ActionStartCrampCheck(TriagedAction):
         return "action_start_cramp_check"
 
     async def reply(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any], tier: str
+        self,
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+        domain: Dict[Text, Any],
+        verdict: Verdict,
     ) -> Reply:
         check = cramp_check()
         already = {
@@ -228,7 +230,7 @@ class ValidateCrampCheckForm(FormValidationAction):
         )
         events: List[EventType] = []
         if user_turn and self._wants_to_leave(tracker, check):
-            tier = escalate(dispatcher, tracker)
+            tier = escalate(dispatcher, tracker).tier
             # ending the form with check_stopped set: the summary action says "paused" instead
             requested = tracker.get_slot("requested_slot")
             cleared = [SlotSet(requested, None)] if requested in check.slots else []
@@ -241,7 +243,7 @@ class ValidateCrampCheckForm(FormValidationAction):
                 ]
             )
         if user_turn:
-            tier = escalate(dispatcher, tracker)
+            tier = escalate(dispatcher, tracker).tier
             events = [SlotSet("urgency", tier)]
             if tier == "emergency":
                 # stop asking: close every open question so the form ends and the summary follows

@@ -11,7 +11,7 @@ from actions import config
 from actions.answers import topic_button
 from actions.knowledge import knowledge, phrases, topic_for_intent
 from actions.topics import escalation_is_enough
-from actions.triage import Reply, TriagedAction
+from actions.triage import Reply, TriagedAction, Verdict
 
 
 def closest_topics(intent_ranking: List[Dict[str, Any]], limit: int) -> List[str]:
@@ -32,9 +32,13 @@ class ActionSuggestTopics(TriagedAction):
         return "action_suggest_topics"
 
     async def reply(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any], tier: str
+        self,
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+        domain: Dict[Text, Any],
+        verdict: Verdict,
     ) -> Reply:
-        if escalation_is_enough(tier):
+        if escalation_is_enough(verdict.tier):
             return Reply()  # "did you mean..." buttons after "call 911" would only dilute it
         kb = knowledge()
         ranking = (tracker.latest_message or {}).get("intent_ranking", [])

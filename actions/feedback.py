@@ -17,7 +17,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions import config
 from actions.history import last_topic, session_events
 from actions.knowledge import knowledge, phrases
-from actions.triage import Reply, TriagedAction
+from actions.triage import Reply, TriagedAction, Verdict
 
 HELPFUL_INTENT = "feedback_helpful"
 UNHELPFUL_INTENT = "feedback_unhelpful"
@@ -65,7 +65,11 @@ class ActionFeedback(TriagedAction):
         return "action_feedback"
 
     async def reply(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any], tier: str
+        self,
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+        domain: Dict[Text, Any],
+        verdict: Verdict,
     ) -> Reply:
         intent = ((tracker.latest_message or {}).get("intent") or {}).get("name")
         if intent != UNHELPFUL_INTENT:

@@ -34,33 +34,32 @@ def highest_urgency(events: Iterable[Dict[str, Any]]) -> str:
     return max_tier(v for v in _slot_values(events, "urgency") if v)
 
 
-def earlier_findings(events: Iterable[Dict[str, Any]]) -> List[Dict[str, Any]]:
-    """Red-flag findings of this session's earlier user messages (the NLU's triage of each),
-    the message being answered left out: signs said over several messages add up."""
+def earlier_messages(events: Iterable[Dict[str, Any]]) -> List[Dict[str, Any]]:
+    """The parse data of this session's user messages before the one being answered, oldest
+    first: what the person told us before this turn."""
     users = [e for e in session_events(events) if e.get("event") == "user"]
+    return [e.get("parse_data") or {} for e in users[:-1]]
+
+
+def _triage_items(events: Iterable[Dict[str, Any]], key: str) -> List[Any]:
     return [
-        finding
-        for event in users[:-1]
-        for finding in (((event.get("parse_data") or {}).get("triage") or {}).get("findings") or [])
+        item
+        for parse in earlier_messages(events)
+        for item in ((parse.get("triage") or {}).get(key) or [])
     ]
+
+
+def earlier_findings(events: Iterable[Dict[str, Any]]) -> List[Dict[str, Any]]:
+    """Red-flag findings of the earlier messages (the NLU's triage of each): signs said over
+    several messages add up."""
+    return _triage_items(events, "findings")
 
 
 def earlier_subjects(events: Iterable[Dict[str, Any]]) -> List[str]:
     """The article's causes earlier messages' red-flag signs pointed to (numb feet: nerve)."""
-    users = [e for e in session_events(events) if e.get("event") == "user"]
-    return [
-        subject
-        for event in users[:-1]
-        for subject in (((event.get("parse_data") or {}).get("triage") or {}).get("subjects") or [])
-    ]
+    return _triage_items(events, "subjects")
 
 
 def earlier_entities(events: Iterable[Dict[str, Any]]) -> List[Dict[str, Any]]:
-    """Entities of this session's earlier user messages, oldest first (the last user message,
-    the one being answered, left out): what the person told us before this turn."""
-    users = [e for e in session_events(events) if e.get("event") == "user"]
-    return [
-        entity
-        for event in users[:-1]
-        for entity in ((event.get("parse_data") or {}).get("entities") or [])
-    ]
+    """Entities of the earlier messages, oldest first."""
+    return [entity for parse in earlier_messages(events) for entity in parse.get("entities") or []]

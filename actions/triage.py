@@ -47,22 +47,34 @@ def reported_signs(message: Dict[str, Any]) -> List[str]:
     return [f["sign"] for f in triage_of(message).get("findings", []) if not f.get("negated")]
 
 
-def triage_in_context(message: Dict[str, Any], events: List[Dict[str, Any]]) -> Dict[str, Any]:
-    """This message's verdict together with what the earlier messages reported ("I'm pregnant",
-    then "suddenly my vision is blurry" is urgent)."""
+@dataclass(frozen=True)
+class Verdict:
+    """One turn's triage, computed once: the message's own (`own`) and together with what the
+    earlier messages reported (`in_context`: "I'm pregnant", then "suddenly my vision is blurry"
+    is urgent). The turn's tier is the one in context."""
+
+    own: Dict[str, Any]
+    in_context: Dict[str, Any]
+
+    @property
+    def tier(self) -> str:
+        return self.in_context["tier"]
+
+
+def verdict_of(message: Dict[str, Any], events: List[Dict[str, Any]]) -> Verdict:
     own = triage_of(message)
     earlier = earlier_findings(events)
     if not earlier:
-        return own
-    return DETECTOR.with_earlier(Triage.from_dict(own), earlier).as_dict()
+        return Verdict(own, own)
+    return Verdict(own, DETECTOR.with_earlier(Triage.from_dict(own), earlier).as_dict())
 
 
-def escalate(dispatcher: CollectingDispatcher, tracker: Tracker) -> str:
+def escalate(dispatcher: CollectingDispatcher, tracker: Tracker) -> Verdict:
     """Speak first when this message reports a sign (or an earlier one still needs attention);
-    returns this message's tier."""
-    triage = triage_in_context(tracker.latest_message or {}, list(tracker.events))
-    tier = triage["tier"]
-    escalation = wording().message(tier, triage.get("reasons", []))
+    returns this turn's verdict."""
+    verdict = verdict_of(tracker.latest_message or {}, list(tracker.events))
+    tier = verdict.tier
+    escalation = wording().message(tier, verdict.in_context.get("reasons", []))
     if escalation:
         # the custom part lets a widget render a banner; text-only channels drop it
         dispatcher.utter_message(text=escalation["text"], json_message=escalation["custom"])
@@ -70,7 +82,7 @@ def escalate(dispatcher: CollectingDispatcher, tracker: Tracker) -> str:
     if tier_rank(earlier) >= tier_rank("urgent") and tier_rank(tier) < tier_rank(earlier):
         # an escalation cannot be talked away by a later, calmer message
         dispatcher.utter_message(text=wording().reminder_text(earlier))
-    return tier
+    return verdict
 
 
 @dataclass
@@ -96,12 +108,12 @@ class TriagedAction(Action, metaclass=ABCMeta):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
     ) -> EventList:
-        tier = escalate(dispatcher, tracker)
-        reply = await self.reply(dispatcher, tracker, domain, tier)
+        verdict = escalate(dispatcher, tracker)
+        reply = await self.reply(dispatcher, tracker, domain, verdict)
         reset = [Restarted()] if reply.restart else []
         return [
             *reset,
-            SlotSet("urgency", tier),
+            SlotSet("urgency", verdict.tier),
             SlotSet("topic", reply.topic),
             SlotSet("topics", reply.topics),
             *reply.events,
@@ -109,6 +121,10 @@ class TriagedAction(Action, metaclass=ABCMeta):
 
     @abstractmethod
     async def reply(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any], tier: str
+        self,
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+        domain: Dict[Text, Any],
+        verdict: Verdict,
     ) -> Reply:
-        """Answer the turn (after any escalation was sent); `tier` is this message's urgency."""
+        """Answer the turn (after any escalation was sent); `verdict.tier` is its urgency."""

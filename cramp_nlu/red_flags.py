@@ -17,6 +17,7 @@ The tier is the highest among the reported signs and the combinations they compl
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any, Callable, Dict, Iterable, List, Mapping, Optional, Sequence, Set, Tuple
 
 from spacy.language import Language
@@ -444,8 +445,7 @@ class RedFlagDetector:
         kid") in the same sentence."""
         if finding.sign not in self._sudden_only:
             return False
-        start = self._token_index(doc, finding.key)
-        return any(sentences[s] == sentences[start] for s, _ in matches.get("long:cue", []))
+        return self._cue_in_sentence(doc, matches, finding, sentences, "long:cue")
 
     def _is_past(
         self,
@@ -458,10 +458,20 @@ class RedFlagDetector:
         healed"), unless the same sentence says it is back ("again", "another one")."""
         if finding.sign not in self._current_only:
             return False
+        in_sentence = partial(self._cue_in_sentence, doc, matches, finding, sentences)
+        return in_sentence("past:cue") and not in_sentence("past:unless")
+
+    def _cue_in_sentence(
+        self,
+        doc: Doc,
+        matches: Dict[str, List[Tuple[int, int]]],
+        finding: Finding,
+        sentences: Sequence[int],
+        label: str,
+    ) -> bool:
+        """Whether a cue of this label sits in the finding's sentence."""
         here = sentences[self._token_index(doc, finding.key)]
-        in_sentence = [sentences[s] == here for s, _ in matches.get("past:cue", [])]
-        still = [sentences[s] == here for s, _ in matches.get("past:unless", [])]
-        return any(in_sentence) and not any(still)
+        return any(sentences[s] == here for s, _ in matches.get(label, []))
 
     # ---- the verdict ----
     def _decide(self, findings: List[Finding], earlier: Sequence[Finding] = ()) -> Triage:

@@ -26,6 +26,7 @@ from actions.cramp_check_rules import (
     stated_medicines,
     stated_text,
 )
+from cramp_nlu.terms import SUBJECTS
 
 ARTICLE_MEDICINES = ["naproxen", "raloxifene", "statin", "furosemide", "clonazepam", "citalopram"]
 
@@ -207,20 +208,7 @@ def test_not_sure_skipped_and_unasked_are_no_facts():
     assert facts(check_timing=NOT_SURE, check_fluids=[SKIPPED], check_duration=NOT_ASKED) == {}
 
 
-ALL_NOT_SURE = {
-    slot: NOT_SURE
-    for slot in [
-        "check_timing",
-        "check_frequency",
-        "check_duration",
-        "check_pregnant",
-        "check_medicines",
-        "check_conditions",
-        "check_footwear",
-        "check_fluids",
-        "check_red_flags",
-    ]
-}
+ALL_NOT_SURE = {slot: NOT_SURE for slot in cramp_check().slots}
 
 
 @pytest.mark.parametrize(
@@ -309,16 +297,7 @@ def raw_rules():
 
 
 def test_the_shipped_file_parses_and_covers_every_cause(check):
-    assert {r.target for r in check.causes} == {
-        "cause_dehydration",
-        "cause_footwear",
-        "cause_electrolytes",
-        "cause_medication",
-        "cause_vascular",
-        "cause_nerve",
-        "cause_pregnancy",
-        "cause_night",
-    }
+    assert {r.target for r in check.causes} == {f"cause_{s}" for s in SUBJECTS}
 
 
 @pytest.mark.parametrize(
