@@ -1,10 +1,13 @@
-"""The intent model: TF-IDF over lemmas and character n-grams, and a linear classifier.
+"""The intent model: what a text means (a sentence encoder's vector) and which words it uses
+(TF-IDF over lemmas and character n-grams), read by one linear classifier.
 
 Kept free of Rasa so that it can be trained and probed in a unit test. The classifier reads
-whole messages and, just as cheaply, each sentence of a message (see `cramp_nlu.story_reading`):
-that is why it is ours rather than DIET, which sees only the whole message and took most of the
-training time (measured in the README). Confidences are a softmax over the linear scores, so the
-FallbackClassifier's threshold keeps its meaning.
+whole messages and, just as cheaply, each sentence of a message (see `cramp_nlu.story_reading`).
+The meaning vector (`cramp_nlu.encoder`) carries roundabout wordings that share no word with any
+training example; the word features keep the exact terms (drug names, "trimester") sharp.
+Confidences are a softmax over the linear scores, so the FallbackClassifier's threshold keeps
+its meaning. The comparison with Rasa's stock classifier and with word features alone is in
+docs/measurements.md.
 """
 
 from __future__ import annotations
@@ -13,8 +16,10 @@ import math
 import pickle
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Dict, List, Sequence, Tuple
+from typing import Any, Dict, List, Optional, Sequence, Tuple
 
+import numpy as np
+from scipy import sparse
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.pipeline import FeatureUnion
 from sklearn.svm import LinearSVC
@@ -29,6 +34,9 @@ DEFAULTS: Dict[str, Any] = {
     # softmax temperature on the SVM scores: 8 keeps the fallback for unsure guesses (held-out split)
     "temperature": 8.0,
     "ranking_length": 10,
+    # scale of the meaning vector beside the word features (0: words alone); chosen on the
+    # development part of the real-message corpus
+    "dense_weight": 1.0,
 }
 
 
@@ -66,20 +74,42 @@ class IntentModel:
         )
         self._classifier = LinearSVC(C=self.config["C"], class_weight="balanced")
         self.intents: Tuple[str, ...] = ()
+        self.uses_vectors = False
 
-    def fit(self, texts: Sequence[str], intents: Sequence[str]) -> "IntentModel":
+    def fit(
+        self,
+        texts: Sequence[str],
+        intents: Sequence[str],
+        vectors: Optional[np.ndarray] = None,
+    ) -> "IntentModel":
+        """`texts` are lemmatised; `vectors` (one row per text) their meaning, or None to use
+        the words alone."""
         if len(set(intents)) < 2:
             raise ValueError("the intent model needs examples of at least two intents")
-        matrix = self._features.fit_transform(texts)
+        self.uses_vectors = vectors is not None and self.config["dense_weight"] > 0
+        matrix = self._matrix(self._features.fit_transform(texts), vectors)
         self._classifier.fit(matrix, intents)
         self.intents = tuple(str(c) for c in self._classifier.classes_)
         return self
 
-    def rank(self, texts: Sequence[str]) -> List[List[Ranked]]:
+    def _matrix(self, words: Any, vectors: Optional[np.ndarray]) -> Any:
+        if not self.uses_vectors:
+            return words
+        if vectors is None or vectors.shape[0] != words.shape[0]:
+            raise ValueError(
+                "this intent model was trained with meaning vectors: pass one per text"
+            )
+        dense = sparse.csr_matrix(vectors * self.config["dense_weight"])
+        return sparse.hstack([words, dense], format="csr")
+
+    def rank(
+        self, texts: Sequence[str], vectors: Optional[np.ndarray] = None
+    ) -> List[List[Ranked]]:
         """Intents by confidence, best first, for each text."""
         if not texts:
             return []
-        scores = self._classifier.decision_function(self._features.transform(texts))
+        matrix = self._matrix(self._features.transform(texts), vectors)
+        scores = self._classifier.decision_function(matrix)
         ranked = []
         for row in scores:
             top = sorted(
@@ -99,6 +129,7 @@ class IntentModel:
                     "features": self._features,
                     "classifier": self._classifier,
                     "intents": self.intents,
+                    "uses_vectors": self.uses_vectors,
                 },
                 file,
             )
@@ -110,6 +141,7 @@ class IntentModel:
         model = cls(stored["config"])
         model._features, model._classifier = stored["features"], stored["classifier"]
         model.intents = tuple(stored["intents"])
+        model.uses_vectors = bool(stored.get("uses_vectors", False))
         return model
 
 

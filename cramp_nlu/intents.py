@@ -13,6 +13,7 @@ import json
 import logging
 from typing import Any, Dict, List, Optional, Sequence, Text, Type
 
+import numpy as np
 from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
@@ -24,6 +25,7 @@ from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
 from cramp_nlu.component import TRIAGE_KEY
+from cramp_nlu.encoder import Encoder, shared_encoder
 from cramp_nlu.intent_model import DEFAULTS, IntentModel
 from cramp_nlu.story_reading import (
     Reading,
@@ -50,6 +52,25 @@ def lemmatised(texts: List[str], model: SpacyModel) -> List[str]:
     return [" ".join(t.lemma_.lower() for t in doc) for doc in model.model.pipe(texts)]
 
 
+def meaning(sentence_vectors: np.ndarray) -> np.ndarray:
+    """A message's meaning: the mean of its sentences' vectors, at unit length (a long story
+    costs its word pieces once, whether read whole or sentence by sentence)."""
+    mean = sentence_vectors.mean(axis=0)
+    norm = float(np.linalg.norm(mean))
+    return mean / norm if norm > 0 else mean
+
+
+def message_vectors(texts: Sequence[str], encoder: Encoder, wordings: Wordings) -> np.ndarray:
+    """One meaning vector per message, read sentence by sentence as `read` reads it."""
+    split = [[s.text for s in split_sentences(t, wordings)] or [t] for t in texts]
+    flat = encoder.encode([s for sentences in split for s in sentences])
+    rows, start = [], 0
+    for sentences in split:
+        rows.append(meaning(flat[start : start + len(sentences)]))
+        start += len(sentences)
+    return np.vstack(rows) if rows else np.zeros((0, flat.shape[1]), dtype=np.float32)
+
+
 @DefaultV1Recipe.register(
     DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER,
     is_trainable=True,
@@ -64,7 +85,8 @@ class StoryIntentClassifier(GraphComponent, IntentClassifier):
 
     @staticmethod
     def get_default_config() -> Dict[Text, Any]:
-        return dict(DEFAULTS)
+        # use_encoder: read meaning with the sentence encoder (cramp_nlu/encoder.py) beside words
+        return {**DEFAULTS, "use_encoder": True}
 
     def __init__(
         self,
@@ -79,6 +101,20 @@ class StoryIntentClassifier(GraphComponent, IntentClassifier):
         self._resource = resource
         self._model = model
         self._wordings = wordings
+        self._encoder: Optional[Encoder] = None
+
+    def _vectors_for(self, texts: Sequence[str]) -> Optional[np.ndarray]:
+        """Meaning vectors of whole messages (training), or None when the encoder is off."""
+        if not self._config.get("use_encoder", True) or self._config.get("dense_weight", 1) <= 0:
+            return None
+        assert self._wordings is not None
+        return message_vectors(texts, self.encoder, self._wordings)
+
+    @property
+    def encoder(self) -> Encoder:
+        if self._encoder is None:
+            self._encoder = shared_encoder()
+        return self._encoder
 
     @classmethod
     def create(
@@ -108,11 +144,14 @@ class StoryIntentClassifier(GraphComponent, IntentClassifier):
 
     def train(self, training_data: TrainingData, model: SpacyModel) -> Resource:
         examples = [m for m in training_data.intent_examples if m.get(TEXT)]
-        texts = lemmatised([m.get(TEXT) for m in examples], model)
+        raw_texts = [m.get(TEXT) for m in examples]
+        texts = lemmatised(raw_texts, model)
         settings = {k: self._config[k] for k in DEFAULTS if k in self._config}
-        self._model = IntentModel(settings).fit(texts, [m.get(INTENT) for m in examples])
         wordings = packaged_question_kinds()
         self._wordings = parse_wordings(wordings)
+        self._model = IntentModel(settings).fit(
+            texts, [m.get(INTENT) for m in examples], self._vectors_for(raw_texts)
+        )
         with self._model_storage.write_to(self._resource) as directory:
             self._model.save(directory / STORED_FILE)
             (directory / WORDINGS_FILE).write_text(json.dumps(wordings), encoding="utf-8")
@@ -138,7 +177,11 @@ class StoryIntentClassifier(GraphComponent, IntentClassifier):
         assert self._model is not None
         sentences = split_sentences(text, self._wordings)
         parts = [s.text for s in sentences] if len(sentences) > 1 else []
-        ranked = self._model.rank(lemmatised([text, *parts], model))
+        vectors = None
+        if self._model.uses_vectors:
+            each = self.encoder.encode([s.text for s in sentences] or [text])
+            vectors = np.vstack([meaning(each), each]) if parts else each[:1]
+        ranked = self._model.rank(lemmatised([text, *parts], model), vectors)
         whole = ranked[0]
         per_sentence = list(zip(sentences, ranked[1:] if parts else [whole], strict=True))
         intents = self._model.intents

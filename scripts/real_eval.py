@@ -66,6 +66,7 @@ class Turn:
     text: str
     topics: Optional[List[Optional[str]]] = None  # None: not checked after this turn
     urgency: Optional[List[str]] = None
+    best: Optional[str] = None  # the single best-fitting topic, where the corpus names one
 
 
 @dataclass
@@ -109,6 +110,7 @@ def load_cases(path: Path) -> List[Case]:
         # the case's labels apply to its last turn
         turns[-1].topics = acceptable_topics(raw.get("topics"))
         turns[-1].urgency = list(raw.get("urgency") or ["none"])
+        turns[-1].best = raw.get("best")
         kind = raw.get("kind")
         source = str(raw.get("source") or "")
         if kind is None:
@@ -198,6 +200,8 @@ class Score:
     name: str
     cases: int = 0
     topic_ok: int = 0
+    best_cases: int = 0  # cases that name a best-fitting topic
+    best_ok: int = 0
     per_kind: Dict[str, List[int]] = field(default_factory=lambda: defaultdict(lambda: [0, 0]))
     under_by_tier: Counter = field(default_factory=Counter)  # lowest acceptable tier -> count
     at_least_by_tier: Counter = field(default_factory=Counter)  # lowest acceptable tier -> cases
@@ -216,6 +220,15 @@ class Score:
     @property
     def topic_accuracy(self) -> float:
         return self.topic_ok / self.cases if self.cases else 0.0
+
+    @property
+    def best_accuracy(self) -> float:
+        return self.best_ok / self.best_cases if self.best_cases else 0.0
+
+    @property
+    def under_see_doctor_rate(self) -> float:
+        cases = self.at_least_by_tier["see_doctor"]
+        return self.under_by_tier["see_doctor"] / cases if cases else 0.0
 
     @property
     def under_urgent(self) -> int:
@@ -259,6 +272,9 @@ def score(name: str, results: Sequence[Result]) -> Score:
             if last:
                 s.cases += 1
                 s.topic_ok += topic_hit
+                if turn.best:
+                    s.best_cases += 1
+                    s.best_ok += seen.topic == turn.best
                 for kind in case.kinds:
                     s.per_kind[kind][0] += topic_hit
                     s.per_kind[kind][1] += 1
@@ -289,6 +305,8 @@ def score(name: str, results: Sequence[Result]) -> Score:
 def report(s: Score, results: Sequence[Result], width: int) -> None:
     print(f"\n=== {s.name}: {s.cases} cases, {sum(len(r.turns) for r in results)} turns")
     print(f"topic accuracy      {s.topic_ok}/{s.cases} ({s.topic_accuracy:.1%})")
+    if s.best_cases:
+        print(f"best topic          {s.best_ok}/{s.best_cases} ({s.best_accuracy:.1%})")
     for kind in sorted(s.per_kind):
         ok, total = s.per_kind[kind]
         print(f"    {kind:20} {ok:3}/{total:<3} ({ok / total:.0%})")
@@ -337,6 +355,8 @@ def report(s: Score, results: Sequence[Result], width: int) -> None:
         print(f"       {context}{shorten(turn.text, width)}")
         expected_topics = ", ".join(str(t) for t in (turn.topics or ["(any)"]))
         expected_tiers = ", ".join(turn.urgency or ["(any)"])
+        if turn.best:
+            expected_topics += f"; best {turn.best}"
         print(
             f"       expected topic [{expected_topics}] urgency [{expected_tiers}]"
             f"  got topic {seen.topic} urgency {seen.urgency}"
@@ -349,6 +369,18 @@ def gate(s: Score, args: argparse.Namespace) -> List[str]:
     if args.min_topic_accuracy is not None and s.topic_accuracy < args.min_topic_accuracy:
         broken.append(
             f"{s.name}: topic accuracy {s.topic_accuracy:.1%} < {args.min_topic_accuracy:.1%}"
+        )
+    if args.min_best_accuracy is not None and s.best_accuracy < args.min_best_accuracy:
+        broken.append(
+            f"{s.name}: best-topic accuracy {s.best_accuracy:.1%} < {args.min_best_accuracy:.1%}"
+        )
+    if (
+        args.max_under_triage_see_doctor_rate is not None
+        and s.under_see_doctor_rate > args.max_under_triage_see_doctor_rate
+    ):
+        broken.append(
+            f"{s.name}: see_doctor rated none {s.under_see_doctor_rate:.1%} "
+            f"> {args.max_under_triage_see_doctor_rate:.1%}"
         )
     if args.max_under_triage_urgent is not None and s.under_urgent > args.max_under_triage_urgent:
         broken.append(
@@ -496,6 +528,12 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     parser.add_argument("--jobs", type=int, default=4, help="cases in flight at once")
     parser.add_argument("--width", type=int, default=160, help="message characters shown per miss")
     parser.add_argument("--min-topic-accuracy", type=float)
+    parser.add_argument("--min-best-accuracy", type=float, help="cases that name a best topic")
+    parser.add_argument(
+        "--max-under-triage-see-doctor-rate",
+        type=float,
+        help="share of see_doctor cases rated none",
+    )
     parser.add_argument(
         "--max-under-triage-urgent",
         type=int,

@@ -50,3 +50,34 @@ def test_needs_two_intents():
 
 def test_no_texts_no_rankings(model):
     assert model.rank([]) == []
+
+
+def test_meaning_vectors_carry_a_wording_that_shares_no_word():
+    """With meaning vectors the model ranks a paraphrase that shares no word with the training
+    examples; the vectors here are made up so that the paraphrase points where its intent does."""
+    import numpy as np
+
+    texts = [t for examples in TRAIN.values() for t in examples]
+    intents = [i for i, examples in TRAIN.items() for _ in examples]
+    direction = {"ask_magnesium": 0, "ask_cause_night": 1, "greet": 2}
+    vectors = np.zeros((len(texts), 3))
+    for row, intent in enumerate(intents):
+        vectors[row, direction[intent]] = 1.0
+    model = IntentModel({"char_min_df": 1, "dense_weight": 3.0}).fit(texts, intents, vectors)
+    assert model.uses_vectors
+    (ranked,) = model.rank(["zzz qqq"], np.array([[0.0, 1.0, 0.0]]))
+    assert ranked[0].intent == "ask_cause_night"
+    with pytest.raises(ValueError):
+        model.rank(["zzz qqq"])  # trained with vectors: it needs them
+
+
+def test_words_alone_when_the_dense_weight_is_zero():
+    import numpy as np
+
+    texts = [t for examples in TRAIN.values() for t in examples]
+    intents = [i for i, examples in TRAIN.items() for _ in examples]
+    model = IntentModel({"char_min_df": 1, "dense_weight": 0}).fit(
+        texts, intents, np.ones((len(texts), 2))
+    )
+    assert not model.uses_vectors
+    assert model.rank(["magnesium"])[0][0].intent == "ask_magnesium"
