@@ -63,16 +63,23 @@ class CountingOutputChannel(OutputChannel):
         await self.inner.send_response(recipient_id, message)
 
 
+def escalation(text: str) -> Optional[Dict[str, Any]]:
+    """The escalation message for a text that reports a red flag (None when it reports none or
+    triage failed). Also used for a message the rate limits refuse (`channels.rate_limit`)."""
+    try:
+        triage = shared_detector()(text or "")
+        return wording().message(triage.tier, triage.reasons)
+    except Exception:  # whatever follows must go out whatever happens
+        logger.exception("safety net: triage failed")
+        return None
+
+
 def safety_messages(text: str) -> List[Dict[str, Any]]:
     """The escalation for the message (if it reports a sign) and the trouble note."""
     messages: List[Dict[str, Any]] = []
-    try:
-        triage = shared_detector()(text or "")
-        escalation = wording().message(triage.tier, triage.reasons)
-        if escalation:
-            messages.append(escalation)
-    except Exception:  # the note below must go out whatever happens
-        logger.exception("safety net: triage failed")
+    found = escalation(text)
+    if found:
+        messages.append(found)
     messages.append({"text": TROUBLE_TEXT})
     return messages
 

@@ -31,7 +31,7 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 from slack_sdk.web.async_client import AsyncWebClient
 
-from channels import input_policy
+from channels import input_policy, rate_limit
 from channels.safety_net import with_safety_net
 from channels.text_options import (
     TextOnlyOutput,
@@ -168,8 +168,16 @@ class SlackChannel(SlackInput):
             metadata.get("out_channel"), metadata.get("thread_id") if self.use_threads else None
         )
 
+        # per conversation only: every Slack user comes from Slack's servers
+        decision = rate_limit.LIMITER.check(None, verdict.sender_id)
+
         async def turn() -> None:
             try:
+                if not decision.allowed:
+                    await rate_limit.answer_limited(
+                        out, verdict.sender_id, verdict.text, decision.retry_after
+                    )
+                    return
                 if not verdict.accepted:
                     await out.send_text_message(verdict.sender_id, verdict.reply)
                     return

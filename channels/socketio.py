@@ -35,6 +35,12 @@ no reply. Here a `session_request` with an unstorable ID gets a new one; a `user
 the policy refuses gets its short reply (`bot_uttered` with `text`, to that socket only) and is
 not stored; a long message is cut.
 
+Flood protection (`channels.rate_limit`, settings in `channels.settings`): open connections per
+client address are capped (the connection is refused, logged once a minute); a `user_uttered`
+over the per-address or per-conversation limit gets the short "too fast" reply on that socket
+(after the escalation when it reports a red flag) and is not stored. A page from an origin that is
+not allowed is refused with one clear log line per origin naming CHAT_ALLOWED_ORIGINS.
+
 Everything else (session_persistence, `session_request` / `session_confirm`, `user_uttered` with
 `session_id`, JWT auth, metadata) behaves as Rasa's channel does.
 """
@@ -55,8 +61,9 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 from socketio import AsyncServer
+from socketio.exceptions import ConnectionRefusedError
 
-from channels import input_policy
+from channels import input_policy, rate_limit
 from channels.safety_net import with_safety_net
 
 logger = logging.getLogger(__name__)
@@ -103,6 +110,27 @@ def allowed_origins(
         return "*"
     origins = _clean_origins(from_env.split(","))
     return origins or list(DEFAULT_ALLOWED_ORIGINS)
+
+
+class OriginCheck:
+    """engine.io's Origin check (it calls this with each browser request's Origin), logging one
+    clear line per refused origin instead of engine.io's generic one."""
+
+    def __init__(self, origins: Union[List[Text], Text]) -> None:
+        self.origins = origins
+        self.refused: set = set()
+
+    def __call__(self, origin: Optional[Text], environ: Optional[Dict] = None) -> bool:
+        if self.origins == "*" or origin in self.origins:
+            return True
+        if origin not in self.refused and len(self.refused) < 1000:
+            self.refused.add(origin)
+            logger.warning(
+                f"socket.io channel refused a page from origin {origin!r}: not in "
+                f"{ORIGINS_ENV} (allowed: {', '.join(self.origins)}). To let that site embed the "
+                f"chat widget, add its origin to {ORIGINS_ENV} and restart."
+            )
+        return False
 
 
 def sanic_websockets_work() -> bool:
@@ -211,7 +239,7 @@ class SocketIOChannel(SocketIOInput):
         on_new_message = with_safety_net(on_new_message)  # never silence, even without actions
         sio = AsyncServer(
             async_mode="sanic",
-            cors_allowed_origins=self.cors_allowed_origins,
+            cors_allowed_origins=OriginCheck(self.cors_allowed_origins),
             allow_upgrades=self.allow_upgrades,
             max_http_buffer_size=MAX_PACKET_BYTES,
         )
@@ -229,8 +257,19 @@ class SocketIOChannel(SocketIOInput):
         async def health(_: Request) -> HTTPResponse:
             return response.json({"status": "ok"})
 
+        @socketio_webhook.listener("before_server_start")
+        async def timeouts(app: Any, _: Any) -> None:
+            rate_limit.apply_timeouts(app)
+
+        connections = rate_limit.CONNECTIONS
+
         @sio.on("connect", namespace=self.namespace)
         async def connect(sid: Text, environ: Dict, auth: Optional[Dict]) -> bool:
+            request = environ.get("sanic.request")
+            address = rate_limit.request_address(request) if request is not None else "unknown"
+            if not connections.open(sid, address):
+                rate_limit.LIMITER.note_refusal("connection", rate_limit.LIMITER.clock())
+                raise ConnectionRefusedError(rate_limit.TEXTS["connections"])
             if self.jwt_key:
                 jwt_payload = None
                 if auth and auth.get("token"):
@@ -246,6 +285,7 @@ class SocketIOChannel(SocketIOInput):
 
         @sio.on("disconnect", namespace=self.namespace)
         async def disconnect(sid: Text) -> None:
+            connections.close(sid)
             logger.debug(f"User {sid} disconnected from socketIO endpoint.")
 
         @sio.on("session_request", namespace=self.namespace)
@@ -264,6 +304,15 @@ class SocketIOChannel(SocketIOInput):
         async def handle_message(sid: Text, data: Any) -> None:
             output_channel = SocketIOChannelOutput(sio, self.bot_message_evt)
             verdict = self._verdict(sid, data)
+            decision = rate_limit.LIMITER.check(
+                connections.address_of(sid), verdict.sender_id if verdict.sender_id else sid
+            )
+            if not decision.allowed:
+                # to this socket only, escalation first; nothing reaches Rasa or the store
+                await rate_limit.answer_limited(
+                    output_channel, sid, verdict.text, decision.retry_after
+                )
+                return
             if not verdict.accepted:
                 # to this socket only: the message is not stored, the page shows the reply
                 await output_channel.send_text_message(sid, verdict.reply)

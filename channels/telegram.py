@@ -35,7 +35,7 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from channels import input_policy
+from channels import input_policy, rate_limit
 from channels.safety_net import with_safety_net
 from channels.text_options import (
     TextOnlyOutput,
@@ -241,6 +241,13 @@ class TelegramChannel(TelegramInput):
                 return response.json(input_policy.http_error("sender"), status=400)
             if kind == "callback_query":
                 await self._answer_callback(update["callback_query"].get("id"))
+            # per conversation only: every Telegram user comes from Telegram's servers
+            decision = rate_limit.LIMITER.check(None, verdict.sender_id)
+            if not decision.allowed:
+                await rate_limit.answer_limited(
+                    self.output, verdict.sender_id, verdict.text, decision.retry_after
+                )
+                return response.json({"status": "limited", "retry_after": decision.retry_after})
             if not verdict.accepted:  # a sticker, photo, voice note, ...
                 await self._reply_safely(verdict.sender_id, verdict.reply)
                 return response.json({"status": "refused", "reason": verdict.refusal})

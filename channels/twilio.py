@@ -33,7 +33,7 @@ from sanic.response import HTTPResponse
 from twilio.base.exceptions import TwilioException
 from twilio.request_validator import RequestValidator
 
-from channels import input_policy
+from channels import input_policy, rate_limit
 from channels.safety_net import with_safety_net
 from channels.text_options import (
     TextOnlyOutput,
@@ -179,6 +179,13 @@ class TwilioChannel(TwilioInput):
             if verdict.refusal == "sender":
                 return response.json(input_policy.http_error("sender"), status=400)
             out = self.get_output_channel()
+            # per conversation only: every SMS comes from Twilio's servers
+            decision = rate_limit.LIMITER.check(None, verdict.sender_id)
+            if not decision.allowed:
+                await rate_limit.answer_limited(
+                    out, verdict.sender_id, verdict.text, decision.retry_after
+                )
+                return response.text(EMPTY_TWIML, content_type="text/xml")
             if not verdict.accepted:
                 # media, a location or an empty body
                 try:
