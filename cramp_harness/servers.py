@@ -162,9 +162,14 @@ class Servers:
         self.actions_port = actions_port or free_port()
         self.rasa_port = free_port()
         self.page_port = free_port() if page else None
+        #: a site that embeds the widget (cramp_harness.host_page), allowed like the page
+        self.host_port = free_port() if page else None
         if page:
-            # only the page's own origin: http://localhost:<port> (same server) stays refused
-            self.procs.env["CHAT_ALLOWED_ORIGINS"] = f"http://127.0.0.1:{self.page_port}"
+            # the page's own origin and the embedding site's: http://localhost:<port> (same
+            # server) stays refused
+            self.procs.env["CHAT_ALLOWED_ORIGINS"] = (
+                f"http://127.0.0.1:{self.page_port},http://127.0.0.1:{self.host_port}"
+            )
         self.endpoints = write_endpoints(
             self.workdir / "endpoints.yml", f"http://127.0.0.1:{self.actions_port}", self.tracker_db
         )

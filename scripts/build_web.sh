@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
-# Build the web chat page: web/src + the socket.io client from npm -> web/dist/.
+# Build the web chat widget: web/src + the socket.io client from npm -> web/dist/.
 #
 # Runs `npm ci` in web/ only when web/package-lock.json changed since the last install (or
-# node_modules is missing), then assembles web/dist/ afresh:
-#   index.html, chat.js, chat.css          from web/src/
-#   content.json                           the page's words (source, note, welcome) from the
-#                                          project's data (scripts/build_web_content.py)
-#   vendor/socket.io.min.js (+ its .map)   from web/node_modules/socket.io-client/dist/
+# node_modules is missing), then assembles web/dist/ afresh (scripts/build_widget.py):
+#   widget.js      the one script any site embeds: socket.io-client, the widget's words (from the
+#                  project's data), its stylesheet and web/src/chat.js, in one function (no globals)
+#   widget.css     the stylesheet, for browsers without constructable stylesheets
+#   index.html     the full-page chat: the same widget.js with data-mode="page"
+#   content.json   the widget's words (source, note, welcome, interface), for review
+# and prints widget.js's gzipped size against its 60 KB budget (the build fails above it).
 # Nothing is loaded from a CDN at run time. Idempotent: a second run installs nothing.
 set -euo pipefail
 
@@ -43,13 +45,9 @@ esac
 echo "==> assembling web/dist (socket.io-client $version)"
 tmp="$(mktemp -d "$WEB/.dist.XXXXXX")"
 trap 'rm -rf "$tmp"' EXIT
-cp "$WEB/src/index.html" "$WEB/src/chat.js" "$WEB/src/chat.css" "$tmp/"
 py="$ROOT/.venv/bin/python"
 [[ -x "$py" ]] || py="$(command -v python3)"
-"$py" "$ROOT/scripts/build_web_content.py" "$tmp/content.json"
-mkdir -p "$tmp/vendor"
-cp "$CLIENT" "$tmp/vendor/socket.io.min.js"
-[[ -f "$CLIENT.map" ]] && cp "$CLIENT.map" "$tmp/vendor/socket.io.min.js.map"
+"$py" "$ROOT/scripts/build_widget.py" "$tmp" "$CLIENT"
 chmod -R u=rwX,go=rX "$tmp"
 rm -rf "$DIST"
 mv "$tmp" "$DIST"

@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""Serve the web chat page (web/dist, built by scripts/build_web.sh) on the loopback interface.
+"""Serve the web chat page and widget (web/dist, built by scripts/build_web.sh) on the loopback
+interface: the full-page chat at /, the widget any site embeds at /widget.js.
 
     WEB_PORT=8080 RASA_PUBLIC_URL=http://127.0.0.1:5005 python scripts/serve_web.py
 
@@ -7,7 +8,9 @@ Standard library only. Besides the files it answers GET /config.json with where 
 Rasa's socket.io channel: {"socketUrl": $RASA_PUBLIC_URL, "socketPath": "/socket.io"}.
 Every response carries a strict Content-Security-Policy (scripts and styles from this origin only,
 no inline code, connections only to this origin and Rasa's), X-Content-Type-Options: nosniff,
-Referrer-Policy: no-referrer, and may not be framed.
+Referrer-Policy: no-referrer, and may not be framed. widget.js, widget.css and config.json are
+public and may be loaded from any site (Access-Control-Allow-Origin: *); which sites may then
+open a conversation is Rasa's decision (CHAT_ALLOWED_ORIGINS).
 
 Rasa must accept this page's origin: list http://127.0.0.1:$WEB_PORT (and http://localhost:$WEB_PORT)
 in `cors_allowed_origins` of the socketio channel in credentials.yml, or in CHAT_ALLOWED_ORIGINS.
@@ -28,6 +31,8 @@ ROOT = Path(__file__).resolve().parent.parent
 DIST = ROOT / "web" / "dist"
 DEFAULT_RASA_URL = "http://127.0.0.1:5005"
 SOCKET_PATH = "/socket.io"
+#: what a host page loads from here (`<script src=".../widget.js">`, then config.json): public
+CROSS_ORIGIN_FILES = ("/widget.js", "/widget.css", "/config.json")
 
 
 def rasa_origin(url: str) -> tuple[str, str]:
@@ -78,6 +83,10 @@ class ChatPageHandler(SimpleHTTPRequestHandler):
         super().__init__(*args, **kwargs)
 
     def end_headers(self) -> None:
+        if self._path_only() in CROSS_ORIGIN_FILES:
+            # the widget on other sites: its script, stylesheet and settings load cross-origin
+            self.send_header("Access-Control-Allow-Origin", "*")
+            self.send_header("Cross-Origin-Resource-Policy", "cross-origin")
         self.send_header("Content-Security-Policy", self.csp)
         self.send_header("X-Content-Type-Options", "nosniff")
         self.send_header("Referrer-Policy", "no-referrer")

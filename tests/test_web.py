@@ -51,7 +51,7 @@ expect = sync_api.expect
 
 if not CHROMIUM.exists():
     missing("no /usr/bin/chromium: run bash scripts/ensure_chromium.sh")
-if not (DIST / "index.html").exists() or not (DIST / "vendor" / "socket.io.min.js").exists():
+if not (DIST / "index.html").exists() or not (DIST / "widget.js").exists():
     missing("web/dist not built: run bash scripts/build_web.sh")
 
 
@@ -175,6 +175,14 @@ def wait_for_slot(
     return slots
 
 
+#: the element that has focus, inside the widget's Shadow DOM (document.activeElement is its host)
+ACTIVE = """(() => { let a = document.activeElement;
+    while (a && a.shadowRoot && a.shadowRoot.activeElement) { a = a.shadowRoot.activeElement; }
+    return a; })()"""
+#: the widget's Shadow DOM root (the page is the same widget shown full page)
+WIDGET_ROOT = "document.querySelector('[data-cramps-chat]').shadowRoot"
+
+
 def no_csp_violations(page: Page) -> None:
     assert not [e for e in page.errors if "Content Security Policy" in e], page.errors
 
@@ -186,10 +194,14 @@ def test_question_gets_an_answer_naming_its_section(open_page, servers):
     page = open_page()
     expect(page.page.get_by_role("button", name="Send message")).to_be_enabled()
     # record whether the typing indicator ever shows (the reply may come within a poll interval)
-    page.page.evaluate("""() => { const typing = document.getElementById('typing');
+    page.page.evaluate(
+        """() => { const typing = """
+        + WIDGET_ROOT
+        + """.getElementById('typing');
         window.typingShown = false;
         new MutationObserver(() => { if (!typing.hidden) window.typingShown = true; })
-            .observe(typing, {attributes: true}); }""")
+            .observe(typing, {attributes: true}); }"""
+    )
     page.send("what is a foot cramp?")
     expect(page.page.locator(".message--user").last).to_have_text("You said: what is a foot cramp?")
     page.wait_bot_text(TOPICS["definition"]["section"])
@@ -216,7 +228,7 @@ def test_quick_reply_button_sends_its_payload(open_page, servers):
     expect(button).to_be_visible()
     # keyboard-focusable: focus it and press Enter
     button.focus()
-    assert page.page.evaluate("document.activeElement.textContent") == title
+    assert page.page.evaluate(f"{ACTIVE}.textContent") == title
     page.screenshot("-buttons")
     page.page.keyboard.press("Enter")
     expect(page.page.locator(".message--user").last).to_have_text(f"You said: {title}")
@@ -389,8 +401,8 @@ def test_accessibility(open_page):
     page.page.get_by_label("Your question about foot cramps").focus()
     page.page.keyboard.press("Tab")
     focused = page.page.evaluate(
-        "() => { const s = getComputedStyle(document.activeElement);"
-        " return [document.activeElement.id, s.outlineStyle, s.outlineWidth]; }"
+        f"() => {{ const a = {ACTIVE}; const s = getComputedStyle(a);"
+        " return [a.id, s.outlineStyle, s.outlineWidth]; }"
     )
     assert focused[0] == "send-button" and focused[1] == "solid" and focused[2] == "3px", focused
     # an automated WCAG audit of a page with answers, quick replies and an escalation banner
