@@ -17,8 +17,10 @@ import logging
 import os
 import re
 from dataclasses import dataclass, field
+from importlib import resources
 from typing import Any, Callable, Dict, Iterable, List, Mapping, Optional, Sequence, Text
 
+import yaml
 from sanic import response
 from sanic.request import Request
 from sanic.response import HTTPResponse
@@ -27,8 +29,17 @@ logger = logging.getLogger(__name__)
 
 #: a reply that is only an option number: "2", " 2. ", "2)", "#2"
 CHOICE = re.compile(r"^\s*#?\s*(\d{1,2})\s*[.)]?\s*$")
-#: the line under the options, so people know they can answer with a number
-OPTIONS_HINT = "Reply with a number, or just type your question."
+#: this module's wording, inside this package
+TEXTS_RESOURCE = "data/text_options.yml"
+
+
+def _texts() -> Dict[str, str]:
+    raw = yaml.safe_load(resources.files("channels").joinpath(TEXTS_RESOURCE).read_text("utf-8"))
+    return {key: " ".join(str(value).split()) for key, value in raw.items()}
+
+
+#: the line under the options, so people know they can answer with a number (read once)
+OPTIONS_HINT = _texts()["options_hint"]
 
 
 # ---------------------------------------------------------------- settings from the environment

@@ -72,12 +72,33 @@ def validate_action_responses_with_one_validator() -> None:
     RemoteAction._validate_action_result = validate  # type: ignore[method-assign]
 
 
+def terminal_shows_text_only() -> None:
+    """`rasa shell` prints every custom payload as "Custom json: {...}" after the text, so an
+    escalation appeared twice (its text, then its banner payload as raw JSON). The terminal is a
+    text channel like the messaging apps (channels/text_options.py): it shows the text alone."""
+    from rasa.core.channels import console
+
+    print_bot_output = console._print_bot_output
+    if getattr(print_bot_output, "text_only", False):
+        return
+
+    def text_only(message: Dict[str, Any], *args: Any, **kwargs: Any) -> Any:
+        shown = {key: value for key, value in message.items() if key != "custom"}
+        if not any(key != "recipient_id" for key in shown):
+            return None  # a payload alone: nothing for a terminal to show
+        return print_bot_output(shown, *args, **kwargs)
+
+    text_only.text_only = True  # type: ignore[attr-defined]
+    console._print_bot_output = text_only
+
+
 def main() -> None:
     """`cramp-rasa ...` is `rasa ...` after quietening the start, with one schema validator for
-    action-server responses."""
+    action-server responses and a terminal (`shell`) that shows text, not custom payloads."""
     quiet_third_party_deprecations()
     _keep_quiet_after_rasa_sets_its_filters()
     validate_action_responses_with_one_validator()
+    terminal_shows_text_only()
     from rasa.__main__ import main as rasa_main
 
     rasa_main()

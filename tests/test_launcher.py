@@ -73,3 +73,23 @@ def test_action_responses_are_validated_as_rasa_validates_them():
             action._validate_action_result({"events": "not a list"})
     finally:
         RemoteAction._validate_action_result = original
+
+
+def test_the_terminal_shows_an_escalation_once_as_text(monkeypatch, capsys):
+    """`make shell`: the escalation's text, never its banner payload again as "Custom json"."""
+    from rasa.core.channels import console
+
+    from cramp_nlu.escalation import wording
+    from cramp_ops.launcher import terminal_shows_text_only
+
+    monkeypatch.setattr(console, "_print_bot_output", console._print_bot_output)  # restored after
+    terminal_shows_text_only()
+    terminal_shows_text_only()  # idempotent: wrapped once
+    escalation = wording().message("urgent", ["pain_at_rest"])
+    # Rasa sends a message with text and custom parts as two messages, the text first
+    console._print_bot_output({"recipient_id": "me", "text": escalation["text"]})
+    console._print_bot_output({"recipient_id": "me", "custom": escalation["custom"]})
+    console._print_bot_output({"text": "hello", "custom": {"cramp_check": {"tier": "none"}}})
+    out = capsys.readouterr().out
+    assert "Custom json" not in out and '"escalation"' not in out
+    assert out.count(wording().headlines["urgent"]) == 1 and "hello" in out
