@@ -123,6 +123,8 @@ class OriginCheck:
     def __call__(self, origin: Optional[Text], environ: Optional[Dict] = None) -> bool:
         if self.origins == "*" or origin in self.origins:
             return True
+        if origin is None:
+            return False  # no Origin header (not a browser): no CORS header to give
         if origin not in self.refused and len(self.refused) < 1000:
             self.refused.add(origin)
             logger.warning(
