@@ -6,15 +6,30 @@ through this module, so every channel shows the same sentences for the same tier
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import string
+from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any, Dict, Iterable, Mapping, Optional
 
-from cramp_nlu.terms import packaged_terms
+from cramp_nlu.terms import TermsError, packaged_terms
 
 
 def _one_line(text: Any) -> str:
     return " ".join(str(text or "").split())
+
+
+#: the labels of `wording` in the terms file, each with the fields the code fills in
+LABELS = {"why": ("why",), "from_article": ("section",), "ours": (), "own_rule": ("rule",)}
+
+
+def _labels(terms: Mapping[str, Any]) -> Dict[str, str]:
+    raw = terms.get("wording") or {}
+    labels = {key: _one_line(raw.get(key)) for key in LABELS}
+    for key, fields in LABELS.items():
+        used = tuple(sorted({f for _, f, _, _ in string.Formatter().parse(labels[key]) if f}))
+        if not labels[key] or used != tuple(sorted(fields)):
+            raise TermsError(f"red-flag terms: wording.{key} needs the fields {list(fields)}")
+    return labels
 
 
 @dataclass(frozen=True)
@@ -25,28 +40,57 @@ class Wording:
     actions: Mapping[str, str]
     whys: Mapping[str, str]  # sign and combination IDs -> why, in the rubric's or article's words
     reminder: str
+    #: sign and combination IDs -> the article section their why retells (none: a rule of ours)
+    sections: Mapping[str, str] = field(default_factory=dict)
+    #: sign and combination IDs -> a rule of ours said after the why ("do not stop ...")
+    own_rules: Mapping[str, str] = field(default_factory=dict)
+    labels: Mapping[str, str] = field(default_factory=dict)
 
     @classmethod
     def from_terms(cls, terms: Mapping[str, Any]) -> "Wording":
-        whys = {s["id"]: _one_line(s.get("why")) for s in terms["signs"]}
-        whys.update({c["id"]: _one_line(c.get("why")) for c in terms["combinations"]})
+        items = [*terms["signs"], *terms["combinations"]]
         return cls(
             headlines={t: _one_line(spec.get("headline")) for t, spec in terms["tiers"].items()},
             actions={t: _one_line(spec.get("action")) for t, spec in terms["tiers"].items()},
-            whys=whys,
+            whys={i["id"]: _one_line(i.get("why")) for i in items},
             reminder=_one_line(terms["reminder"]),
+            sections={i["id"]: _one_line(i["section"]) for i in items if i.get("section")},
+            own_rules={i["id"]: _one_line(i["own_rule"]) for i in items if i.get("own_rule")},
+            labels=_labels(terms),
         )
 
     def why(self, reasons: Iterable[str]) -> str:
         """The first reason that has a sentence ("" when none has)."""
         return next((self.whys[r] for r in reasons if self.whys.get(r)), "")
 
+    def reason_text(self, reason: str) -> str:
+        """A reason as said to the person: its why, then where it comes from (the article's
+        section, or marked as a safety rule of this assistant), then any rule of ours."""
+        why = self.whys.get(reason, "")
+        if not why:
+            return ""
+        section = self.sections.get(reason)
+        source = (
+            self.labels["from_article"].format(section=section) if section else self.labels["ours"]
+        )
+        own = self.own_rule_text(reason)
+        return " ".join(p for p in (why, source, own) if p)
+
+    def own_rule_text(self, reason: str) -> str:
+        """The reason's rule of ours, labelled as ours ("" when it has none)."""
+        rule = self.own_rules.get(reason)
+        return self.labels["own_rule"].format(rule=rule) if rule else ""
+
+    def why_line(self, reason_text: str) -> str:
+        """ "Why: ..." """
+        return self.labels["why"].format(why=reason_text)
+
     def escalation_text(self, tier: str, reasons: Iterable[str]) -> str:
         """Headline, the action to take, and why, in that order."""
         lines = [self.headlines[tier], self.actions[tier]]
-        why = self.why(reasons)
-        if why:
-            lines.append(f"Why: {why}")
+        first = next((r for r in reasons if self.whys.get(r)), None)
+        if first:
+            lines.append(self.why_line(self.reason_text(first)))
         return "\n".join(lines)
 
     def payload(self, tier: str) -> Dict[str, Dict[str, str]]:
