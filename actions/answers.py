@@ -33,13 +33,18 @@ def topic_button(topic: Topic) -> Dict[str, str]:
 
 
 def citation(section: str) -> str:
-    """How a text names the article section it comes from."""
-    return phrases().text("citation", section=section)
+    """How a text names the article section (or the part without a heading) it comes from."""
+    return knowledge().citation(section)
 
 
 def source_line(topic: Topic) -> str:
     """The citation of a topic's answer."""
     return citation(topic.section)
+
+
+def answer_lines(topic: Topic) -> List[str]:
+    """The answer, each part followed by the section it comes from."""
+    return knowledge().cited(topic.answer_groups())
 
 
 def own_note(topic: Topic) -> Optional[str]:
@@ -54,9 +59,21 @@ def medicine_note(topic: Topic, kb: KnowledgeBase, names: List[str]) -> Optional
     notes = []
     for name in names:
         medicine = kb.all_medicines.get(name.lower())
+        kind = kb.medicine_kinds.get(name.lower())
         if medicine:
             notes.append(
                 phrases().text("medicine_named", name=medicine.name.capitalize(), use=medicine.use)
+            )
+        elif kind:
+            # "water pills": the article names one of them, not necessarily the person's own
+            notes.append(
+                phrases().text(
+                    "medicine_kind",
+                    kind=kind.said,
+                    name=kind.named,
+                    use=kb.all_medicines[kind.medicine].use,
+                    which=kind.which,
+                )
             )
         elif topic.not_named:
             notes.append(topic.not_named.format(name=name))
@@ -82,7 +99,7 @@ def send_answer(
 ) -> None:
     """The short answer: a medicine note when one was named, the answer, its section, our note;
     with `ask_feedback`, the 👍 / 👎 buttons after the answer's own."""
-    parts = [medicine_note(topic, kb, medicines), topic.answer, source_line(topic), own_note(topic)]
+    parts = [medicine_note(topic, kb, medicines), *answer_lines(topic), own_note(topic)]
     buttons = answer_buttons(topic, kb) if with_buttons else []
     if ask_feedback:
         buttons += feedback_buttons()

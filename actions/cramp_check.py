@@ -21,7 +21,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions import config
-from actions.answers import citation, entity_values, send_answer, source_line
+from actions.answers import citation, entity_values, send_answer
 from actions.cramp_check_rules import (
     NOT_ASKED,
     NOT_SURE,
@@ -30,6 +30,7 @@ from actions.cramp_check_rules import (
     CrampCheck,
     SummaryItem,
     agreed_answer,
+    answer_signs,
     answers_tier,
     cramp_check,
     facts_from,
@@ -360,43 +361,64 @@ def _summary(key: str, **fields: Any) -> str:
 
 def advised(topic: Topic) -> str:
     """A topic's advice with the section it comes from."""
-    return f"{topic.advice_text} {source_line(topic)}"
+    return " ".join(knowledge().cited(topic.advice_groups()))
 
 
 def see_doctor_text(item: SummaryItem) -> Tuple[str, str]:
     """(the text, with its citation or our-rule mark; the bare text, to spot repeats)."""
     if item.sign:
-        why = wording().whys[item.sign]
-        return _summary("own_rule", text=why), why
+        return wording().reason_text(item.sign), wording().whys[item.sign]
     topic = knowledge()[item.topic]
-    if item.use == "detail":
-        found = [
-            (detail, section)
-            for section, details in topic.detail_groups()
-            for detail in details
-            if item.detail_containing in detail
+    if item.use == "answer":
+        # a part the summary's closing disclaimer says anyway (the article's caution) is left out
+        groups = [
+            (section, texts)
+            for section, texts in topic.answer_groups()
+            if not all(t in knowledge().disclaimer for t in texts)
         ]
-        if not found:
-            raise KnowledgeError(
-                f"cramp check summary: no detail of {topic.id} contains {item.detail_containing!r}"
-            )
-        text, section = found[0]
-    else:
-        text = topic.advice_text if item.use == "advice" else topic.answer
-        section = topic.section
+        return " ".join(knowledge().cited(groups)), topic.answer
+    if item.use == "advice":
+        return advised(topic), topic.advice_text
+    found = [
+        (detail, section)
+        for section, details in topic.detail_groups()
+        for detail in details
+        if item.detail_containing in detail
+    ]
+    if not found:
+        raise KnowledgeError(
+            f"cramp check summary: no detail of {topic.id} contains {item.detail_containing!r}"
+        )
+    text, section = found[0]
     return f"{text} {citation(section)}", text
 
 
-def summary_text(causes: List[str], tier: str, whys: List[str], with_action: bool = True) -> str:
+def summary_text(
+    causes: List[str],
+    tier: str,
+    whys: List[str],
+    with_action: bool = True,
+    own_rules: Collection[str] = (),
+) -> str:
     """The summary; `with_action=False` when this turn's escalation, just above, already said the
-    tier's action and why (said once per turn)."""
+    tier's action and why (said once per turn). `own_rules`: signs whose rule of ours is said
+    whatever else was found ("do not stop a prescribed medicine on your own", when a medicine is
+    suspected). From `urgent` on, nothing weaker than the escalation follows: no causes, no
+    self-care, no appointment, only the line that the rest can wait."""
     kb = knowledge()
     summary = cramp_check().summary
     lines: List[str] = []
     if tier != "none" and with_action:
         # what to do comes first, before any self-care
         lines.append(_summary("action", action=wording().actions[tier]))
-        lines += [_summary("why", why=why) for why in whys[:2]]
+        lines += [wording().why_line(why) for why in whys[:2]]
+    for reason in own_rules:
+        rule = wording().own_rule_text(reason)
+        if rule and not any(rule in line for line in lines):
+            lines.append(rule)
+    if tier_rank(tier) >= tier_rank("urgent"):
+        lines.append(_summary("urgent_rest_waits"))
+        return "\n".join(lines)
     shown = set()
     if causes:
         lines.append(_summary("causes_heading"))
@@ -442,6 +464,8 @@ class ActionCrampCheckSummary(Action):
         facts = facts_from(answers, article_medicines())
         causes = rank_causes(check, facts)
         rules_tier, whys = answers_tier(check, facts)
+        told = [sign for m in _session_user_messages(tracker.events) for sign in stated_signs(m)]
+        own_rules = [s for s in answer_signs(check, facts) + told if wording().own_rules.get(s)]
         # every message of the check was triaged; the summary keeps the highest tier seen
         tier = max_tier([rules_tier, highest_urgency(tracker.events)])
         if tier_rank(rules_tier) < tier_rank(tier):
@@ -449,7 +473,9 @@ class ActionCrampCheckSummary(Action):
         this_message = tracker.get_slot("urgency")  # the last answer's tier (set by the validation)
         if this_message != "emergency":
             said_above = tier != "none" and this_message == tier
-            text = summary_text(causes, tier, whys, with_action=not said_above)
+            text = summary_text(
+                causes, tier, whys, with_action=not said_above, own_rules=dict.fromkeys(own_rules)
+            )
             dispatcher.utter_message(
                 text=text, json_message={"cramp_check": {"likely_causes": causes, "tier": tier}}
             )

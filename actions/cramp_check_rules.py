@@ -26,6 +26,7 @@ import yaml
 
 from actions import config
 from actions.knowledge import TOPIC_IDS
+from cramp_nlu.escalation import wording
 from cramp_nlu.factory import shared_detector
 from cramp_nlu.terms import TIERS, max_tier, packaged_terms
 
@@ -58,7 +59,8 @@ class Rule:
     target: str  # a cause topic ID or a tier
     when: Dict[str, Tuple[str, ...]]
     weight: int = 1
-    why: str = ""
+    why: str = ""  # a tier rule's reason as said to the person (its sign's, with its source)
+    sign: str = ""  # a tier rule's red-flag sign (red_flags.yml), whose why is its reason
 
     def matches(self, facts: Dict[str, List[str]]) -> bool:
         return all(set(values) & set(facts.get(slot, [])) for slot, values in self.when.items())
@@ -153,7 +155,11 @@ def parse_cramp_check(raw: Any) -> CrampCheck:
             for slot, wanted in when.items():
                 if slot not in values or not set(wanted) <= values[slot]:
                     raise CrampCheckError(f"{key}: {target} uses unknown answer {slot}={wanted}")
-            built.append(Rule(target, when, int(entry.get("weight", 1)), entry.get("why", "")))
+            sign = entry.get("sign", "")
+            if key == "tiers":
+                _check_tier_sign(target, sign)
+            why = wording().reason_text(sign) if sign else ""
+            built.append(Rule(target, when, int(entry.get("weight", 1)), why, sign))
         return tuple(built)
 
     causes = rules("causes", "cause", [t for t in TOPIC_IDS if t.startswith("cause_")])
@@ -169,6 +175,16 @@ def parse_cramp_check(raw: Any) -> CrampCheck:
         parse_summary(raw.get("summary")),
         _as_tuple(raw.get("reply_words", [])),
     )
+
+
+def _check_tier_sign(tier: str, sign: str) -> None:
+    """A tier rule's reason is a tiered sign of the terms file, of the rule's own tier."""
+    terms = packaged_terms()
+    tiers = {s["id"]: s["tier"] for s in [*terms["signs"], *terms["combinations"]]}
+    if tiers.get(sign) != tier:
+        raise CrampCheckError(
+            f"tiers: {tier} rule needs a sign of that tier, not {sign!r} ({tiers.get(sign)})"
+        )
 
 
 def _check_signs(questions: Sequence[Question]) -> None:
@@ -452,3 +468,8 @@ def answers_tier(check: CrampCheck, facts: Dict[str, List[str]]) -> Tuple[str, L
     matched = [rule for rule in check.tiers if rule.matches(facts)]
     tier = max_tier(rule.target for rule in matched)
     return tier, [rule.why for rule in matched if rule.target == tier and rule.why]
+
+
+def answer_signs(check: CrampCheck, facts: Dict[str, List[str]]) -> List[str]:
+    """The signs of every tier rule the answers match, whatever their tier."""
+    return [rule.sign for rule in check.tiers if rule.matches(facts) and rule.sign]

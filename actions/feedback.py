@@ -89,12 +89,6 @@ class ActionFeedback(TriagedAction):
             }
         )
         advice = kb[SEE_DOCTOR_TOPIC]
-        text = "\n".join(
-            [
-                phrases().text("feedback.sorry"),
-                advice.answer,
-                phrases().text("citation", section=advice.section),
-            ]
-        )
+        text = "\n".join([phrases().text("feedback.sorry"), *kb.cited(advice.answer_groups())])
         dispatcher.utter_message(text=text, buttons=buttons)
         return Reply()

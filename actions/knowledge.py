@@ -33,10 +33,12 @@ PHRASES_FILE = config.PHRASES_FILE
 #: Each phrase and the fields the code fills in: the file must have exactly these.
 PHRASE_FIELDS: Dict[str, Tuple[str, ...]] = {
     "citation": ("section",),
+    "citation_part": ("part",),
     "source": ("title", "author", "date"),
     "own_note": ("note",),
     "medicine_named": ("name", "use"),
     "medicine_not_named": ("name",),
+    "medicine_kind": ("kind", "name", "use", "which"),
     "tell_more_button": (),
     "tell_more_all_said": ("title",),
     "show_all_topics_button": (),
@@ -46,13 +48,12 @@ PHRASE_FIELDS: Dict[str, Tuple[str, ...]] = {
     "feedback.sorry": (),
     "cramp_check.unclear_answer": ("example",),
     "cramp_check.summary.action": ("action",),
-    "cramp_check.summary.why": ("why",),
+    "cramp_check.summary.urgent_rest_waits": (),
     "cramp_check.summary.causes_heading": (),
     "cramp_check.summary.cause_line": ("rank", "title", "advice"),
     "cramp_check.summary.no_cause": ("advice",),
     "cramp_check.summary.see_doctor_heading": (),
     "cramp_check.summary.see_doctor_item": ("text",),
-    "cramp_check.summary.own_rule": ("text",),
     "web.source": ("source",),
     "web.note": ("emergency",),
 }
@@ -69,10 +70,23 @@ class Medicine:
 
 
 @dataclass(frozen=True)
+class MedicineKind:
+    """A general kind of medicine a person may name ("water pills", "cholesterol pills"): the
+    article names one medicine of that kind, and never says the person's own is that one."""
+
+    name: str  # the NLU's canonical value for the kind ("diuretic")
+    medicine: str  # the article's medicine of that kind ("furosemide")
+    said: str  # the kind in words, as the note says it ("a water pill (diuretic)")
+    named: str  # what the article names, in words ("furosemide")
+    which: str  # what the person's own would have to be ("furosemide")
+
+
+@dataclass(frozen=True)
 class Topic:
     id: str
     title: str
     section: str
+    #: the answer's text; `answer_parts` when some of it comes from another section
     answer: str
     details: Tuple[str, ...] = ()
     related: Tuple[str, ...] = ()
@@ -87,6 +101,10 @@ class Topic:
     own_note: str = ""
     #: what to say of a medicine the article does not name ({name})
     not_named: str = ""
+    #: the answer as (text, section) parts, each cited to its own section (default: one part)
+    answer_parts: Tuple[Tuple[str, str], ...] = ()
+    #: the section `advice` comes from ("" = the topic's own)
+    advice_section: str = ""
 
     def medicine(self, name: str) -> Optional[Medicine]:
         """The article's note on a medicine (canonical name, as the NLU synonyms produce it)."""
@@ -98,16 +116,31 @@ class Topic:
         """One complete piece of advice from this topic: its `advice`, else its answer."""
         return self.advice or self.answer
 
+    def answer_groups(self) -> List[Tuple[str, List[str]]]:
+        """The answer's parts in order, grouped by the section each comes from."""
+        return _grouped(self.answer_parts or ((self.answer, self.section),))
+
+    def advice_groups(self) -> List[Tuple[str, List[str]]]:
+        """The advice with its section (the answer's groups when the topic has no advice)."""
+        if self.advice:
+            return [(self.advice_section or self.section, [self.advice])]
+        return self.answer_groups()
+
     def detail_groups(self) -> List[Tuple[str, List[str]]]:
         """The details in order, grouped by the section each comes from: [(section, details)]."""
-        groups: List[Tuple[str, List[str]]] = []
         sections = self.detail_sections or (self.section,) * len(self.details)
-        for detail, section in zip(self.details, sections, strict=True):
-            if groups and groups[-1][0] == section:
-                groups[-1][1].append(detail)
-            else:
-                groups.append((section, [detail]))
-        return groups
+        return _grouped(tuple(zip(self.details, sections, strict=True)))
+
+
+def _grouped(parts: Tuple[Tuple[str, str], ...]) -> List[Tuple[str, List[str]]]:
+    """(text, section) parts as [(section, texts)], neighbours from one section together."""
+    groups: List[Tuple[str, List[str]]] = []
+    for text, section in parts:
+        if groups and groups[-1][0] == section:
+            groups[-1][1].append(text)
+        else:
+            groups.append((section, [text]))
+    return groups
 
 
 class Phrases:
@@ -183,6 +216,11 @@ class KnowledgeBase:
     article_author: str = ""
     all_medicines: Dict[str, Medicine] = field(default_factory=dict)
     article_date: Optional[datetime.date] = None
+    #: the article's parts without a heading of their own (`introduction`, `conclusion`,
+    #: `disclaimer`), cited by these names instead of a heading
+    article_parts: Dict[str, str] = field(default_factory=dict)
+    #: general kinds of medicine people name ("water pills"), by the NLU's canonical value
+    medicine_kinds: Dict[str, MedicineKind] = field(default_factory=dict)
 
     def __getitem__(self, topic_id: str) -> Topic:
         return self.topics[topic_id]
@@ -205,6 +243,21 @@ class KnowledgeBase:
 
     def get(self, topic_id: Optional[str]) -> Optional[Topic]:
         return self.topics.get(topic_id) if topic_id else None
+
+    def citation(self, section: str, wording: Optional[Phrases] = None) -> str:
+        """How a text names where in the article it comes from: its section's heading, or the
+        name of a part without one (the introduction, the conclusion, the closing disclaimer)."""
+        wording = wording or phrases()
+        if section in self.article_parts:
+            return wording.text("citation_part", part=self.article_parts[section])
+        return wording.text("citation", section=section)
+
+    def cited(self, groups: List[Tuple[str, List[str]]]) -> List[str]:
+        """Grouped texts as lines: each group's texts, then its citation."""
+        lines: List[str] = []
+        for section, texts in groups:
+            lines += [" ".join(texts), self.citation(section)]
+        return lines
 
 
 def _text(value: object) -> str:
@@ -247,6 +300,50 @@ def _details(
     return tuple(texts), tuple(sections)
 
 
+def _answer(topic_id: object, section: str, value: object) -> Tuple[Tuple[str, str], ...]:
+    """The answer as (text, section) parts: a text, or a list of texts and {text, section}."""
+    if isinstance(value, list):
+        texts, sections = _details(topic_id, section, value)
+        if texts:
+            return tuple(zip(texts, sections, strict=True))
+    elif _text(value):
+        return ((_text(value), section),)
+    raise KnowledgeError(f"topic {topic_id!r} lacks ['answer']")
+
+
+def _advice(topic_id: object, value: object) -> Tuple[str, str]:
+    """(advice, its section or ""): a text, or {text, section} from another section."""
+    if isinstance(value, dict):
+        text, section = _text(value.get("text")), _text(value.get("section"))
+        if not text or not section or set(value) != {"text", "section"}:
+            raise KnowledgeError(
+                f"topic {topic_id!r}: advice as a mapping needs a text and a section"
+            )
+        return text, section
+    return _optional_text(topic_id, "advice", value), ""
+
+
+def _medicine_kinds(value: object, medicines: Dict[str, Medicine]) -> Dict[str, MedicineKind]:
+    if value is None:
+        return {}
+    if not isinstance(value, list):
+        raise KnowledgeError("'medicine_kinds' must be a list")
+    kinds: Dict[str, MedicineKind] = {}
+    fields = ("name", "medicine", "said", "named", "which")
+    for item in value:
+        if not isinstance(item, dict) or not all(_text(item.get(k)) for k in fields):
+            raise KnowledgeError(f"each medicine kind needs {list(fields)}")
+        kind = MedicineKind(*(_text(item[k]) for k in fields))
+        if kind.medicine.lower() not in medicines:
+            raise KnowledgeError(f"medicine kind {kind.name!r}: unknown medicine {kind.medicine!r}")
+        if kind.name.lower() in medicines:
+            raise KnowledgeError(
+                f"medicine kind {kind.name!r} is also a medicine the article names"
+            )
+        kinds[kind.name.lower()] = kind
+    return kinds
+
+
 def _optional_text(topic_id: object, key: str, value: object) -> str:
     if value is None:
         return ""
@@ -285,7 +382,9 @@ def parse_knowledge(raw: object) -> KnowledgeBase:
     for entry in raw["topics"]:
         if not isinstance(entry, dict):
             raise KnowledgeError(f"topic entries must be mappings, got {entry!r}")
-        missing = [k for k in ("id", "title", "section", "answer") if not _text(entry.get(k))]
+        missing = [k for k in ("id", "title", "section") if not _text(entry.get(k))]
+        if not entry.get("answer"):
+            missing.append("answer")
         if missing:
             raise KnowledgeError(f"topic {entry.get('id')!r} lacks {missing}")
         if entry["id"] in topics:
@@ -298,17 +397,21 @@ def parse_knowledge(raw: object) -> KnowledgeBase:
             raise KnowledgeError(
                 f"topic {entry['id']!r}: 'not_named' must use {{name}} and no other field"
             )
+        answer_parts = _answer(entry["id"], _text(entry["section"]), entry["answer"])
+        advice, advice_section = _advice(entry["id"], entry.get("advice"))
         topics[entry["id"]] = Topic(
             id=entry["id"],
             title=_text(entry["title"]),
             section=_text(entry["section"]),
-            answer=_text(entry["answer"]),
+            answer=" ".join(text for text, _ in answer_parts),
+            answer_parts=answer_parts if len(answer_parts) > 1 else (),
+            advice_section=advice_section,
             details=details,
             related=_text_list(entry["id"], "related", entry.get("related")),
             medicines=_medicines(entry["id"], entry.get("medicines")),
             detail_sections=detail_sections,
             tell_more=_optional_text(entry["id"], "tell_more", entry.get("tell_more")),
-            advice=_optional_text(entry["id"], "advice", entry.get("advice")),
+            advice=advice,
             own_note=_optional_text(entry["id"], "own_note", entry.get("own_note")),
             not_named=not_named,
         )
@@ -325,13 +428,21 @@ def parse_knowledge(raw: object) -> KnowledgeBase:
     article = raw.get("article") if isinstance(raw.get("article"), dict) else {}
     if not all(_text(article.get(k)) for k in ("title", "author")) or not article.get("date"):
         raise KnowledgeError("knowledge file needs an 'article' mapping (title, author, date)")
+    parts = {str(k): _text(v) for k, v in (article.get("parts") or {}).items()}
+    if not all(parts.values()):
+        raise KnowledgeError("article parts need a name each")
     return KnowledgeBase(
         topics=topics,
-        disclaimer=_text(raw.get("disclaimer")),
+        # the disclaimer ends with the article's closing caution
+        disclaimer=" ".join(
+            t for t in (_text(raw.get("disclaimer")), _text(raw.get("caution"))) if t
+        ),
         article_title=_text(article["title"]),
         article_author=_text(article["author"]),
         all_medicines=medicines,
         article_date=_article_date(article["date"]),
+        article_parts=parts,
+        medicine_kinds=_medicine_kinds(raw.get("medicine_kinds"), medicines),
     )
 
 

@@ -16,6 +16,7 @@ from actions.cramp_check import (
     ValidateCrampCheckForm,
     known_answers,
     summary_text,
+    with_story_answers,
 )
 from actions.cramp_check_rules import cramp_check
 from actions.knowledge import knowledge, phrases
@@ -326,8 +327,11 @@ def test_an_emergency_answer_is_not_followed_by_a_summary(domain):
     slots, messages = run(ActionCrampCheckSummary(), tracker, domain)
     assert messages == []
     assert slots["urgency"] == "emergency" and "cause_night" in slots["likely_causes"]
-    # the cold, blue foot told in this very message counts for the red-flag question too
-    assert "cause_vascular" in slots["likely_causes"]
+    # the cold, blue foot told in this very message counts for the red-flag question too (as a
+    # skin-colour sign: a reason to see a provider, not a cause the article ties it to)
+    merged = with_story_answers(cramp_check(), answers, tracker.events)
+    assert "skin_colour" in merged["check_red_flags"]
+    assert "cause_vascular" not in slots["likely_causes"]
 
 
 # ---------------------------------------------------------------- the summary's text
@@ -390,7 +394,7 @@ SEE_DOCTOR_POINTS = [
         ([], "none"),
         (["cause_night"], "none"),
         (["cause_vascular", "cause_nerve"], "see_doctor"),
-        (["cause_medication"], "urgent"),
+        (["cause_medication"], "see_doctor"),
     ],
 )
 def test_the_summary_is_no_diagnosis_and_gives_the_full_see_doctor_list(causes, tier):
@@ -404,12 +408,92 @@ def test_the_summary_is_no_diagnosis_and_gives_the_full_see_doctor_list(causes, 
         assert point in see_doctor or point in text, point
     # the rubric's numbness is marked as our rule, not the article's
     numbness = next(line for line in text.split("\n") if line.startswith("\u2022 Numbness"))
-    assert "not from the article" in numbness
+    assert numbness.endswith(wording().labels["ours"])
     assert text.endswith(KB.disclaimer)
     if tier != "none":
         assert text.startswith(
             phrases().text("cramp_check.summary.action", action=wording().actions[tier])
         )
+
+
+WEAKER_THAN_AN_ESCALATION = ["appointment", "Book", "book", "self-care such as", "Drink", "shoes"]
+
+
+@pytest.mark.parametrize("tier", ["urgent", "emergency"])
+@pytest.mark.parametrize("with_action", [True, False])
+def test_from_urgent_on_the_summary_is_never_weaker_than_the_escalation(tier, with_action):
+    """No home advice and no "book an appointment" after an urgent or emergency escalation: the
+    action (unless the escalation just said it), then the one line that the rest can wait."""
+    causes = ["cause_vascular", "cause_footwear", "cause_dehydration"]
+    whys = [r.why for r in cramp_check().tiers if r.target == "urgent"]
+    text = summary_text(causes, tier, whys, with_action=with_action)
+    lines = text.split("\n")
+    assert lines[-1] == phrases().text("cramp_check.summary.urgent_rest_waits")
+    assert phrases().text("cramp_check.summary.causes_heading") not in text
+    assert phrases().text("cramp_check.summary.see_doctor_heading") not in text
+    for weaker in WEAKER_THAN_AN_ESCALATION:
+        assert weaker not in text.replace(wording().actions[tier], ""), weaker
+    if with_action:
+        assert lines[0] == phrases().text(
+            "cramp_check.summary.action", action=wording().actions[tier]
+        )
+    else:
+        assert lines == [phrases().text("cramp_check.summary.urgent_rest_waits")]
+
+
+@pytest.mark.parametrize(
+    "tier, whys",
+    [
+        ("see_doctor", ["a", "b", "c"]),  # two earlier reasons win the two "Why:" lines
+        ("urgent", ["rest"]),  # the tier rose: the medicine's reason is not among the whys
+        ("emergency", []),
+        ("none", []),
+    ],
+)
+def test_a_suspected_medicine_always_brings_the_rule_of_ours(tier, whys):
+    rule = wording().own_rule_text("medicine_suspected")
+    assert "do not stop a prescribed medicine on your own" in rule.lower()
+    text = summary_text(["cause_medication"], tier, whys, own_rules=["medicine_suspected"])
+    assert text.count(rule) == 1
+    # said once, even when the medicine's reason is itself among the whys
+    reason = wording().reason_text("medicine_suspected")
+    text = summary_text(
+        ["cause_medication"], "see_doctor", [reason], own_rules=["medicine_suspected"]
+    )
+    assert text.count(rule) == 1
+
+
+def test_the_summary_action_brings_the_medicine_rule_for_a_named_or_suspected_medicine(domain):
+    answers = {s: "not_sure" for s in CHECK_SLOTS}
+    answers.update(
+        check_frequency="most_days",
+        check_duration="longer",
+        check_medicines=["statin"],
+        check_red_flags=["pain_at_rest"],
+    )
+    tracker = form_tracker(
+        "my foot hurts even when I'm resting",
+        "report_symptoms",
+        None,
+        filled={**answers, "urgency": "urgent"},
+        events=[slot_event("urgency", "urgent")],
+    )
+    slots, messages = run(ActionCrampCheckSummary(), tracker, domain)
+    assert slots["urgency"] == "urgent"
+    text = messages[0]["text"]
+    assert wording().own_rule_text("medicine_suspected") in text
+    assert "appointment" not in text and "Book" not in text
+    # a medicine the person only suspects ("since starting these tablets"), none the article names
+    answers.update(check_medicines=["other"], check_red_flags=["none"], check_duration="minutes")
+    tracker = form_tracker(
+        "no",
+        "deny",
+        None,
+        filled=answers,
+        events=[user_event("my cramps started when I began these new tablets", "report_symptoms")],
+    )
+    slots, messages = run(ActionCrampCheckSummary(), tracker, domain)
+    assert wording().own_rule_text("medicine_suspected") in messages[0]["text"]
 
 
 def test_nothing_in_the_see_doctor_list_repeats_a_cause_line():
@@ -442,4 +526,6 @@ def test_an_urgent_last_answer_says_the_action_once_in_its_turn(domain):
     assert slots["urgency"] == "urgent" and slots["likely_causes"][0] == "cause_vascular"
     text = messages[0]["text"]
     assert wording().actions["urgent"] not in text and not text.startswith("What to do")
-    assert "appointment quickly" in text
+    # never weaker than the escalation: no appointment to book, no self-care, the rest can wait
+    assert "appointment" not in text and KB["treat_vascular"].answer not in text
+    assert text == phrases().text("cramp_check.summary.urgent_rest_waits")

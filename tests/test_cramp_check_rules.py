@@ -26,6 +26,7 @@ from actions.cramp_check_rules import (
     stated_medicines,
     stated_text,
 )
+from cramp_nlu.escalation import wording
 from cramp_nlu.terms import SUBJECTS
 
 ARTICLE_MEDICINES = ["naproxen", "raloxifene", "statin", "furosemide", "clonazepam", "citalopram"]
@@ -285,6 +286,11 @@ def test_causes_and_tier(check, answers, causes, tier):
 def test_article_medicine_is_derived(check):
     assert ARTICLE_MEDICINE in facts(check_medicines=["furosemide"])["check_medicines"]
     assert ARTICLE_MEDICINE not in facts(check_medicines=["metformin"])["check_medicines"]
+    # a water pill or a cholesterol pill is a medicine asked about, not one of the article's six
+    for kind in ("diuretic", "cholesterol medicine"):
+        told = facts(check_medicines=[kind])["check_medicines"]
+        assert told == [kind] and ARTICLE_MEDICINE not in told
+        assert "cause_medication" not in rank_causes(check, facts(check_medicines=[kind]))
 
 
 def test_tier_reasons_are_given(check):
@@ -366,9 +372,34 @@ def tier_why(check, slot, value):
 
 def test_tier_reasons_say_what_the_article_or_rubric_supports(check):
     assert all(rule.why for rule in check.tiers)
-    # the article gives no duration: the long-cramp rule is a precaution and says so
+    ours = wording().labels["ours"]
+    # the article gives no duration: the long-cramp rule is a precaution of ours and says so,
+    # never "as the article advises", and "persistent" keeps its meaning (cramps that keep coming)
     longer = tier_why(check, "check_duration", "longer")
-    assert "brief" in longer and "to be safe" in longer
-    assert "appointment quickly" in tier_why(check, "check_timing", "short_walk")
-    # numbness is the rubric's sign, not the article's
-    assert "article" not in tier_why(check, "check_red_flags", "numbness")
+    assert longer.endswith(ours) and "article" not in longer.replace(ours, "")
+    assert "persistent" not in longer
+    walk = tier_why(check, "check_timing", "short_walk")
+    assert "appointment quickly" in walk and "5) Peripheral Vascular Disease" in walk
+    # numbness is the rubric's sign, not the article's, and not tied to nerve damage
+    numbness = tier_why(check, "check_red_flags", "numbness")
+    assert numbness.endswith(ours) and "nerve damage" not in numbness
+    # "immediate medical attention" is said as the article says it, with its section
+    rest = tier_why(check, "check_red_flags", "pain_at_rest")
+    assert "immediate medical attention" in rest and "5) Peripheral Vascular Disease" in rest
+    assert "now, today at the latest" in wording().actions["urgent"]
+    # the medicine rule of ours is labelled as ours, after what the article says
+    medicine = tier_why(check, "check_medicines", "article_medicine")
+    assert medicine.endswith(wording().own_rule_text("medicine_suspected"))
+    assert "What Is the Treatment for Cramps?" in medicine
+
+
+def test_skin_colour_and_numbness_are_no_cause_the_article_describes(check):
+    """The article ties neither to poor circulation nor to nerve damage: they stay reasons to see
+    a provider, and add to no cause."""
+    for value in ("skin_colour", "numbness"):
+        facts = {"check_red_flags": [value]}
+        assert rank_causes(check, facts) == [], value
+        assert answers_tier(check, facts)[0] == "see_doctor", value
+    # what the article does tie: pain at rest to circulation, weakness to nerve damage
+    assert rank_causes(check, {"check_red_flags": ["pain_at_rest"]}) == ["cause_vascular"]
+    assert rank_causes(check, {"check_red_flags": ["weakness"]}) == ["cause_nerve"]

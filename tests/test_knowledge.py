@@ -142,14 +142,60 @@ def test_sections_name_the_articles_sections(kb):
     assert kb["definition"].section == "What Is a Cramp?"
     assert kb["causes"].section == "What Are the 8 Causes of Cramps?"
     assert kb["treatment"].section == "What Is the Treatment for Cramps?"
+    # the parts of the article without a heading, cited by name: exactly these three
+    assert set(kb.article_parts) == {"introduction", "conclusion", "disclaimer"}
     for topic in kb.topics.values():
         # "<heading>" or "<heading> – <subsection>": every part is one of the article's headings,
         # for the answer and for each detail (a detail may come from another section)
-        for section in (topic.section, *topic.detail_sections):
+        for part in topic.section.split(" \u2013 "):
+            assert part in headings, (topic.id, part)
+        cited = [
+            *topic.detail_sections,
+            *(section for _, section in topic.answer_parts),
+            *([topic.advice_section] if topic.advice_section else []),
+        ]
+        for section in cited:
+            if section in kb.article_parts:
+                continue  # the introduction, the conclusion, the closing disclaimer
             for part in section.split(" \u2013 "):
                 assert part in headings, (topic.id, part)
     numbered = sorted(kb[t].section for t in kb.topics if t.startswith("cause_"))
     assert [re.search(r"(\d)\)", s).group(1) for s in numbered] == list("12345678")
+
+
+def test_what_the_introduction_and_conclusion_say_is_cited_to_them(kb):
+    """Overexertion is named in the introduction (and the conclusion), the general measures with
+    regular check-ups in the conclusion: never cited to the causes or treatment sections."""
+    citation = {
+        "introduction": kb.citation("introduction"),
+        "conclusion": kb.citation("conclusion"),
+    }
+    assert citation["introduction"] != citation["conclusion"]
+    for topic_id, words, part in [
+        ("causes", "overexertion", "introduction"),
+        ("treatment", "check-ups", "conclusion"),
+        ("definition", "contracting involuntarily", "conclusion"),
+    ]:
+        topic = kb[topic_id]
+        groups = topic.answer_groups() + topic.detail_groups()
+        (section,) = {s for s, texts in groups if any(words in t for t in texts)}
+        assert section == part, topic_id
+    assert kb["treatment"].advice_section == "conclusion" and "check-ups" in kb["treatment"].advice
+    assert all(
+        kb.citation(section) != kb.citation(kb["causes"].section)
+        for section, texts in kb["causes"].answer_groups()
+        if any("overexertion" in t for t in texts)
+    )
+
+
+def test_the_articles_closing_caution_is_where_people_see_it(kb):
+    """Do not delay or set aside professional advice because of something read here: in the
+    disclaimer and in the see-a-doctor answer, cited to the article's closing disclaimer."""
+    ((caution,),) = [
+        texts for section, texts in kb["see_doctor"].answer_groups() if section == "disclaimer"
+    ]
+    assert "put off" in caution and "set it aside" in caution
+    assert kb.disclaimer.endswith(caution)
 
 
 def test_magnesium_is_cited_where_the_cochrane_paragraph_is(kb):
