@@ -9,9 +9,16 @@ article. The article itself is not in the repository: tests/data/article_fingerp
 headings and hashes of its 8-word runs (scripts/article_fingerprint.py). A heading or the title,
 quoted as a citation (“What Is a Cramp?”), is excepted: naming a section is not copying it.
 
-The list of hedged claims below is the article's own caution ("linked to", "may", "often",
-"typically", "can"): each must stay hedged in the topic that states it, and none may be
-strengthened or given invented specifics (docs/content-review.md explains how to review a change).
+Hedges, in general: every sentence of the article that hedges ("can", "may", "prone to", "in some
+individuals"; listed by hash in the fingerprint) has an entry in tests/data/article_hedges.yml that
+says how to recognise a sentence of ours retelling it; every such sentence in every user-facing
+text must keep a hedge. The list of hedged claims below also pins, per topic, the hedge each claim
+keeps and wording that would strengthen it or add invented specifics (docs/content-review.md
+explains how to review a change).
+
+What is ours is said as ours: every reason an escalation gives either names the article section it
+retells or is marked as a safety rule of this assistant, and never says "the article" without the
+section.
 """
 
 from __future__ import annotations
@@ -128,6 +135,9 @@ def terms_texts() -> Iterator[Tuple[str, str]]:
         yield f"red_flags.yml {tier} action", spec.get("action") or ""
     for entry in terms["signs"] + terms["combinations"]:
         yield f"red_flags.yml {entry['id']} why", entry.get("why") or ""
+        if entry.get("why"):
+            # as said: the why, its section or our mark, and any rule of ours
+            yield f"red_flags.yml {entry['id']} reason", wording().reason_text(entry["id"])
     yield "red_flags.yml reminder", terms["reminder"]
 
 
@@ -204,6 +214,8 @@ def page_content_texts() -> Iterator[Tuple[str, str]]:
     yield "content.json source", content["source"]
     yield "content.json note", content["note"]
     yield "content.json welcome", content["welcome"]["text"]
+    for key, text in (content.get("ui") or {}).items():
+        yield f"content.json ui {key}", text
 
 
 def assembled_texts() -> Iterator[Tuple[str, str]]:
@@ -213,13 +225,16 @@ def assembled_texts() -> Iterator[Tuple[str, str]]:
     for topic in KB.topics.values():
         dispatcher = CollectingDispatcher()
         names = [m.name for m in topic.medicines] + ["metformin"] if topic.medicines else []
+        names += list(KB.medicine_kinds) if topic.medicines else []  # "water pills"
         send_answer(dispatcher, KB, topic, names)
         yield f"answer {topic.id}", dispatcher.messages[0]["text"]
         if topic.details:
             yield f"tell more {topic.id}", details_text(topic)
     causes = [t for t in KB.topics if t.startswith("cause_")]
+    own_rules = list(wording().own_rules)
     for tier in ("none", "see_doctor", "urgent", "emergency"):
-        yield f"summary {tier}", summary_text(causes, tier, [r.why for r in cramp_check().tiers])
+        whys = [r.why for r in cramp_check().tiers]
+        yield f"summary {tier}", summary_text(causes, tier, whys, own_rules=own_rules)
     yield "summary no cause", summary_text([], "none", [])
     for tier in ("see_doctor", "urgent", "emergency"):
         yield f"escalation {tier}", wording().message(tier, [])["text"]
@@ -527,6 +542,159 @@ def test_hedge_list_covers_the_topics_that_hedge():
     }
 
 
+# ---------------------------------------------------------------- every hedged sentence, mapped
+
+HEDGE_MAP: List[Dict] = _yaml(ROOT / "tests" / "data" / "article_hedges.yml")
+#: words that keep a claim hedged in our sentences
+OUR_HEDGES = re.compile(
+    r"\b(can|may|might|could|often|usually|typically|prone|likely|linked|reported|some|possible|"
+    r"possibly|potentially|sometimes|tends?|more easily)\b",
+    re.IGNORECASE,
+)
+#: sentences and clauses ("... of the feet; it harms ..." is two claims)
+SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z\u201c\"(])|\n+|;\s+")
+HEDGE_WINDOW = 5  # words before a `hedged_near` term in which its hedge must be
+
+
+def user_sentences() -> List[Tuple[str, str]]:
+    """(where, sentence) for every sentence of every user-facing text."""
+    found = []
+    for source in sorted(SOURCES):
+        for where, text in SOURCES[source]():
+            for sentence in SENTENCE_END.split(" ".join(text.split(" "))):
+                if sentence.strip():
+                    found.append((where, sentence.strip()))
+    return found
+
+
+def retells(entry: Dict, sentence: str) -> bool:
+    """Whether every group of the entry's terms occurs in the sentence (at a word start); a
+    question retells nothing."""
+    lower = sentence.lower().replace("\u2019", "'")
+    if lower.rstrip().endswith("?"):
+        return False
+    return all(
+        any(re.search(r"(?<![a-z0-9])" + re.escape(str(term).lower()), lower) for term in group)
+        for group in entry.get("retold_by") or []
+    )
+
+
+def keeps_hedge(entry: Dict, sentence: str) -> bool:
+    """A hedge in the sentence; with `hedged_near`, right before a word that carries the claim."""
+    if not entry.get("hedged_near"):
+        return bool(OUR_HEDGES.search(sentence))
+    lower = sentence.lower()
+    for term in entry["hedged_near"]:
+        for match in re.finditer(r"(?<![a-z0-9])" + re.escape(term.lower()), lower):
+            before = " ".join(lower[: match.start()].split()[-HEDGE_WINDOW:])
+            if OUR_HEDGES.search(before):
+                return True
+    return False
+
+
+@pytest.fixture(scope="module")
+def sentences() -> List[Tuple[str, str]]:
+    return user_sentences()
+
+
+def test_every_hedged_article_sentence_is_mapped():
+    hedged = {s["id"] for s in FINGERPRINT["hedged_sentences"]}
+    mapped = [str(e["id"]) for e in HEDGE_MAP]
+    assert len(mapped) == len(set(mapped)), "an article sentence is mapped twice"
+    assert set(mapped) == hedged, (
+        f"hedged article sentences without an entry: {sorted(hedged - set(mapped))}; "
+        f"entries for no hedged sentence: {sorted(set(mapped) - hedged)}"
+    )
+    for entry in HEDGE_MAP:
+        assert entry.get("claim"), entry["id"]
+        assert bool(entry.get("retold_by")) != bool(entry.get("not_retold")), entry["id"]
+
+
+@pytest.mark.parametrize(
+    "entry", [e for e in HEDGE_MAP if e.get("retold_by")], ids=lambda e: e["claim"][:50]
+)
+def test_every_retelling_of_a_hedged_sentence_keeps_a_hedge(entry, sentences):
+    retellings = [(where, s) for where, s in sentences if retells(entry, s)]
+    assert retellings, f"no sentence retells {entry['claim']!r}: is {entry['retold_by']} stale?"
+    unhedged = [(where, s) for where, s in retellings if not keeps_hedge(entry, s)]
+    assert not unhedged, f"the article hedges {entry['claim']!r}; these do not:\n" + "\n".join(
+        f"  {where}: {s!r}" for where, s in unhedged
+    )
+
+
+def test_the_hedge_check_catches_a_dropped_hedge():
+    """The fault class of issue 17: a retelling that states as fact what the article hedges."""
+    footwear = next(e for e in HEDGE_MAP if e["id"] == "6cebd4784445")
+    dropped = "Tight shoes hold back the foot's movement and its blood flow, so cramps can come."
+    kept = "Tight shoes can hold back the foot's movement and its blood flow."
+    assert retells(footwear, dropped) and not keeps_hedge(footwear, dropped)
+    assert retells(footwear, kept) and keeps_hedge(footwear, kept)
+    pregnancy = next(e for e in HEDGE_MAP if e["id"] == "00bec1645523")
+    told = "The swelling presses on the muscles, which then work harder, tire and cramp."
+    assert retells(pregnancy, told) and not keeps_hedge(pregnancy, told)
+    referral = next(e for e in HEDGE_MAP if e["id"] == "5d4d1c0e7ac2")
+    told = "A primary care doctor may refer you to a vascular surgeon for arterial testing."
+    assert retells(referral, told) and not keeps_hedge(referral, told)
+    # a clause is a claim of its own: a hedge in the other clause does not count
+    nerve = next(e for e in HEDGE_MAP if e["id"] == "fcd234b0172f")
+    told = "It can follow diabetes; it harms the nerves of the feet."
+    assert [s for s in SENTENCE_END.split(told) if retells(nerve, s) and not keeps_hedge(nerve, s)]
+
+
+# ---------------------------------------------------------------- ours, said as ours
+
+
+def test_every_escalation_reason_names_its_section_or_is_marked_as_ours():
+    terms = packaged_terms()
+    for entry in terms["signs"] + terms["combinations"]:
+        if not entry.get("why"):
+            continue
+        why, section = entry["why"], entry.get("section")
+        reason = wording().reason_text(entry["id"])
+        if section:
+            assert all(part in HEADINGS for part in section.split(" \u2013 ")), entry["id"]
+            assert f"\u201c{section}\u201d" in reason, entry["id"]
+            assert wording().labels["ours"] not in reason.replace(
+                wording().own_rule_text(entry["id"]), ""
+            )
+        else:
+            # a rule of ours (the rubric's or this assistant's): marked, never "the article"
+            assert "article" not in why.lower(), (entry["id"], why)
+            assert reason.endswith(wording().labels["ours"]), entry["id"]
+        if entry.get("own_rule"):
+            assert reason.endswith(wording().own_rule_text(entry["id"])), entry["id"]
+            assert "article" not in entry["own_rule"].lower(), entry["id"]
+
+
+def test_an_escalation_says_why_with_its_source():
+    text = wording().message("see_doctor", ["medicine_suspected"])["text"]
+    why = text.split("\n")[-1]
+    assert why == wording().why_line(wording().reason_text("medicine_suspected"))
+    assert "What Is the Treatment for Cramps?" in why
+    # the rule of ours is labelled as ours, not tacked onto what the article says
+    rule = wording().own_rule_text("medicine_suspected")
+    assert why.endswith(rule) and "on your own" in rule and "not the article" in rule
+    ours = wording().message("see_doctor", ["numbness_or_tingling"])["text"]
+    assert ours.endswith(wording().labels["ours"]) and "nerve damage" not in ours
+
+
+def test_the_cramp_check_reasons_are_the_escalations():
+    """Each tier rule of the cramp check says its sign's reason, as an escalation says it."""
+    for rule in cramp_check().tiers:
+        assert rule.sign and rule.why == wording().reason_text(rule.sign), rule
+
+
+def test_what_the_article_does_not_say_is_not_attributed_to_it(sentences):
+    """Sentences that say "the article" never carry a claim of ours (issue 17's examples are the
+    kind: a duration threshold, numbness tied to nerve damage, dizziness before fainting, the
+    medicine rule)."""
+    ours = ["ten minutes", "dizz", "on your own", "numbness"]
+    for where, sentence in sentences:
+        if "article" in sentence.lower() and "safety rule of this assistant" not in sentence:
+            found = [o for o in ours if o in sentence.lower()]
+            assert not found, (where, sentence)
+
+
 # ---------------------------------------------------------------- the source, named
 
 
@@ -566,11 +734,30 @@ def test_the_widget_has_no_words_of_its_own_for_tiers_or_greeting():
     page = (ROOT / "web" / "src" / "index.html").read_text(encoding="utf-8")
     assert "911" not in page and "podiatrist" not in page
     build = (ROOT / "scripts" / "build_web.sh").read_text(encoding="utf-8")
-    assert "build_web_content.py" in build
+    assert "build_widget.py" in build
+    widget = (ROOT / "scripts" / "build_widget.py").read_text(encoding="utf-8")
+    assert "from build_web_content import page_content" in widget
+
+
+def test_the_widgets_interface_words_come_from_the_built_content():
+    """ "Connecting to the assistant…" and the other interface strings: data, built into the
+    content file, never in the widget's script or page."""
+    ui = page_content()["ui"]
+    assert ui["status_connecting"].startswith("Connecting to the assistant")
+    script = (ROOT / "web" / "src" / "chat.js").read_text(encoding="utf-8")
+    script = re.sub(r"/\*.*?\*/|//[^\n]*", "", script, flags=re.S)  # comments are not shown
+    page = (ROOT / "web" / "src" / "index.html").read_text(encoding="utf-8")
+    page = re.sub(r"<!--.*?-->", "", page, flags=re.S)
+    for text in ui.values():
+        if len(text.split()) >= 2:
+            assert text not in script and text not in page, text
 
 
 #: sentences that used to live in code and must not come back
 FORMER_CODE_WORDING = [
+    "Why:",
+    "Reply with a number",
+    "as the article advises",
     "more than 100",
     "That is all the article says",
     "didn't catch that",
@@ -581,19 +768,89 @@ FORMER_CODE_WORDING = [
     "calls for a doctor",
     "general prevention",
 ]
-CODE_FILES = [
-    "actions/answers.py",
-    "actions/knowledge.py",
-    "actions/topics.py",
-    "actions/cramp_check.py",
-    "actions/cramp_check_rules.py",
-    "channels/safety_net.py",
-    "web/src/chat.js",
-]
+#: every Python package, and the widget's script
+PACKAGES = ("actions", "channels", "cramp_nlu", "cramp_ops")
+CODE_FILES = sorted(
+    str(path.relative_to(ROOT)) for package in PACKAGES for path in (ROOT / package).rglob("*.py")
+) + ["web/src/chat.js"]
+#: operator tools: their words are for whoever runs the assistant, never for a person chatting
+OPERATOR_FILES = {
+    "cramp_ops/report.py",  # the operator report (HTML)
+    "cramp_ops/report_figures.py",
+    "cramp_ops/svg.py",
+    "cramp_ops/export.py",  # the NLU export's warnings
+}
+#: calls whose strings go to logs, exceptions or a command line, not to a person chatting
+NOT_SAID_TO_THE_PERSON = {
+    "debug", "info", "warning", "error", "exception", "critical", "log", "warn",
+    "raise_warning", "print", "add_argument", "print_error_and_exit", "ArgumentParser", "execute",
+}  # fmt: skip
+SENTENCE = re.compile(r"^[A-Z\u201c\"'][^\n]*\s\S+\s\S+.*[.!?\u2026]$")
+
+
+def said_sentences(path: Path) -> List[Tuple[int, str]]:
+    """String literals of a Python file that read as sentences to a person (not docstrings, not
+    log lines, exceptions or command-line help)."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    parents = {child: node for node in ast.walk(tree) for child in ast.iter_child_nodes(node)}
+    docstrings = {
+        id(node.body[0].value)
+        for node in ast.walk(tree)
+        if isinstance(node, (ast.Module, ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))
+        and node.body
+        and isinstance(node.body[0], ast.Expr)
+        and isinstance(node.body[0].value, ast.Constant)
+    }
+    found = []
+    for node in ast.walk(tree):
+        if not (isinstance(node, ast.Constant) and isinstance(node.value, str)):
+            continue
+        if id(node) in docstrings or not SENTENCE.match(node.value.strip()):
+            continue
+        parent, quiet = parents.get(node), False
+        while parent is not None and not isinstance(parent, ast.stmt):
+            if isinstance(parent, ast.Call):
+                name = getattr(parent.func, "attr", getattr(parent.func, "id", ""))
+                quiet = quiet or name in NOT_SAID_TO_THE_PERSON
+            parent = parents.get(parent)
+        if not quiet and not isinstance(parent, ast.Raise):
+            found.append((node.lineno, node.value.strip()))
+    return found
+
+
+@pytest.mark.parametrize("package", PACKAGES)
+def test_no_python_package_words_a_sentence_for_the_person(package):
+    """Every sentence a person reads is in a data file: none in any package's code."""
+    files = [
+        path
+        for path in sorted((ROOT / package).rglob("*.py"))
+        if str(path.relative_to(ROOT)) not in OPERATOR_FILES
+    ]
+    assert files
+    worded = [
+        f"{path.relative_to(ROOT)}:{line}: {text!r}"
+        for path in files
+        for line, text in said_sentences(path)
+    ]
+    assert not worded, "sentences in code (move them to a data file):\n" + "\n".join(worded)
+
+
+def test_the_sentence_scan_finds_a_sentence_in_code(tmp_path):
+    module = tmp_path / "m.py"
+    module.write_text(
+        'HINT = "Reply with a number, or just type your question."\n'
+        'logger.warning("Could not read the tracker, so nothing was resolved.")\n',
+        encoding="utf-8",
+    )
+    assert [text for _, text in said_sentences(module)] == [
+        "Reply with a number, or just type your question."
+    ]
 
 
 @pytest.mark.parametrize("path", CODE_FILES)
 def test_code_only_assembles(path):
+    if not (ROOT / path).exists():
+        pytest.skip(f"{path} is not in this tree")
     source = (ROOT / path).read_text(encoding="utf-8")
     code = source
     if path.endswith(".py"):
