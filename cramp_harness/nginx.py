@@ -15,6 +15,7 @@ from cramp_harness.processes import Process, Supervisor, free_port, http_ok
 from cramp_harness.servers import ROOT
 
 NGINX_PROXY_CONF = ROOT / "deploy" / "nginx" / "proxy.conf"
+NGINX_LIMITS_CONF = ROOT / "deploy" / "nginx" / "limits.conf"
 
 
 def start_nginx(
@@ -39,6 +40,7 @@ def start_nginx(
             port=port,
             servers=servers,
             proxy_conf=NGINX_PROXY_CONF,
+            limits_conf=NGINX_LIMITS_CONF,
         )
     )
     nginx_bin = shutil.which("nginx") or "/usr/sbin/nginx"
@@ -65,6 +67,9 @@ http {{
     uwsgi_temp_path {root}/temp/uwsgi;
     scgi_temp_path {root}/temp/scgi;
     map $http_upgrade $connection_upgrade {{ default upgrade; '' close; }}
+    # the flood limits of production; the cluster test plays all its users from 127.0.0.1
+    geo $cramps_limit_exempt {{ default 0; 127.0.0.1 1; }}
+    include {limits_conf};
     # REST: round robin, so consecutive turns of one conversation land on different replicas
     upstream rasa_rest {{
 {servers}
