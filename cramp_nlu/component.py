@@ -22,8 +22,10 @@ from rasa.shared.nlu.constants import TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
+from cramp_nlu.encoder import shared_encoder
 from cramp_nlu.factory import build_detector
 from cramp_nlu.red_flags import RedFlagDetector
+from cramp_nlu.sign_meaning import SignMeaning
 from cramp_nlu.terms import packaged_terms, validate_terms
 
 logger = logging.getLogger(__name__)
@@ -46,7 +48,8 @@ class RedFlagTriage(GraphComponent):
 
     @staticmethod
     def get_default_config() -> Dict[Text, Any]:
-        return {}
+        # use_meaning: also find see_doctor signs told the roundabout way (cramp_nlu/sign_meaning)
+        return {"use_meaning": True}
 
     def __init__(
         self,
@@ -60,6 +63,7 @@ class RedFlagTriage(GraphComponent):
         self._resource = resource
         self._stored = stored  # {"terms": ..., "lookup_tables": ...} once trained or loaded
         self._detector: Optional[RedFlagDetector] = None
+        self._meaning: Optional[SignMeaning] = None
 
     @classmethod
     def create(
@@ -87,7 +91,13 @@ class RedFlagTriage(GraphComponent):
         component = cls(config, model_storage, resource, stored)
         # built now, while the server starts, rather than on somebody's first message
         component._detector = build_detector(stored["terms"], stored["lookup_tables"])
+        component._meaning_for(stored["terms"])
         return component
+
+    def _meaning_for(self, terms: Dict[str, Any]) -> Optional[SignMeaning]:
+        if self._meaning is None and self._config.get("use_meaning", True):
+            self._meaning = SignMeaning(terms, shared_encoder().encode)
+        return self._meaning
 
     def train(self, training_data: TrainingData, model: Optional[SpacyModel] = None) -> Resource:
         """Stores the terms and the lookup tables the red-flag vocabularies use."""
@@ -114,6 +124,11 @@ class RedFlagTriage(GraphComponent):
 
     def process(self, messages: List[Message], model: SpacyModel) -> List[Message]:
         detector = self._detector_for(model)
+        meaning = self._meaning_for((self._stored or {}).get("terms") or packaged_terms())
         for message in messages:
-            message.set(TRIAGE_KEY, detector(message.get(TEXT) or "").as_dict(), add_to_output=True)
+            text = message.get(TEXT) or ""
+            triage = detector(text)
+            if meaning is not None:
+                triage = detector.with_findings(triage, meaning.findings(text, triage))
+            message.set(TRIAGE_KEY, triage.as_dict(), add_to_output=True)
         return messages

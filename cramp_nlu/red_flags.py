@@ -45,6 +45,7 @@ class Finding:
     hypothetical: bool = False
     long_standing: bool = False  # "my feet have always been cold": not the sudden sign
     past: bool = False  # "two years ago I had a DVT, it was treated": not a sign now
+    by_meaning: bool = False  # told the roundabout way, found by `cramp_nlu.sign_meaning`
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> "Finding":
@@ -109,6 +110,11 @@ class SignRule:
     not_after: frozenset = frozenset()
     sudden_only: bool = False  # the sign is a sudden change: a lifelong state is not it
     current_only: bool = False  # the sign matters now: a past, resolved episode is not it
+    #: a phrase of the sign counts only when it is said OF one of these (a term of these
+    #: vocabularies within `attach_window` tokens in its sentence): "daily" of the cramps, not of
+    #: the water someone drinks daily
+    attach_to: Tuple[str, ...] = ()
+    attach_window: int = 6
 
 
 @dataclass(frozen=True)
@@ -165,6 +171,8 @@ class RedFlagDetector:
                 not_after=_lower_words(s.get("not_after", [])),
                 sudden_only=bool(s.get("sudden_only", False)),
                 current_only=bool(s.get("current_only", False)),
+                attach_to=tuple(s.get("attach_to", [])),
+                attach_window=int(s.get("attach_window", 6)),
             )
             for s in self.terms["signs"]
         ]
@@ -253,6 +261,12 @@ class RedFlagDetector:
         before = [Finding.from_dict(f) for f in earlier]
         return self._decide(current.findings, before)
 
+    def with_findings(self, current: Triage, extra: Sequence[Finding]) -> Triage:
+        """This message's verdict with more findings of its own (signs found by meaning)."""
+        if not extra:
+            return current
+        return self._decide([*current.findings, *extra])
+
     def _matches(self, doc: Doc) -> Dict[str, List[Tuple[int, int]]]:
         """All term matches by label, as token spans, de-duplicated across LOWER and LEMMA."""
         found: Dict[str, Set[Tuple[int, int]]] = {}
@@ -288,6 +302,7 @@ class RedFlagDetector:
                 (s, e, s)
                 for s, e in matches.get(f"sign:{sign.id}", [])
                 if self._allowed_here(doc, sign, s, e)
+                and self._attached(sign, matches, sentences, s, e)
             ]
             if sign.near:
                 spans += self._near_spans(doc, sign, matches, sentences)
@@ -299,6 +314,25 @@ class RedFlagDetector:
                     )
                 )
         return findings
+
+    @staticmethod
+    def _attached(
+        sign: SignRule,
+        matches: Dict[str, List[Tuple[int, int]]],
+        sentences: Sequence[int],
+        start: int,
+        end: int,
+    ) -> bool:
+        """Whether a phrase is said of what the sign is about (see `SignRule.attach_to`)."""
+        if not sign.attach_to:
+            return True
+        return any(
+            sentences[s] == sentences[start]
+            and s - end <= sign.attach_window
+            and start - e <= sign.attach_window
+            for name in sign.attach_to
+            for s, e in matches.get(f"vocab:{name}", [])
+        )
 
     def _near_spans(
         self,

@@ -100,6 +100,8 @@ def validate_terms(terms: Dict[str, Any]) -> None:
     _check_strings("long_standing", terms["long_standing"])
     for key in ("cues", "unless"):
         _check_strings(f"past_episode {key}", terms["past_episode"][key])
+    meaning = terms.get("meaning") or {}
+    _check_strings("meaning ordinary", meaning.get("ordinary", []))
     sign_ids: Set[str] = set()
     for sign in terms["signs"]:
         if sign.get("tier") not in TIERS:
@@ -107,7 +109,12 @@ def validate_terms(terms: Dict[str, Any]) -> None:
         if not sign.get("phrases") and not sign.get("near"):
             raise TermsError(f"sign {sign['id']}: needs phrases or near")
         _check_strings(f"sign {sign.get('id')}", sign.get("phrases", []))
-        for name in sign.get("near", []):
+        _check_strings(f"sign {sign.get('id')} told_as", sign.get("told_as", []))
+        if sign.get("told_as") and sign["tier"] != "see_doctor":
+            raise TermsError(
+                f"sign {sign['id']}: told_as (found by meaning) only on see_doctor signs"
+            )
+        for name in [*sign.get("near", []), *sign.get("attach_to", [])]:
             if name not in terms["vocab"]:
                 raise TermsError(f"sign {sign['id']}: unknown vocabulary '{name}'")
         if sign["tier"] != "none" and not sign.get("why"):

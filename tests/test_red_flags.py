@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 from pathlib import Path
 from typing import Dict, List
 
@@ -292,7 +293,7 @@ def test_findings_survive_the_parse_data_round_trip(detector):
 
 
 def test_an_unknown_subject_is_rejected():
-    terms = packaged_terms()
+    terms = copy.deepcopy(packaged_terms())  # the packaged terms are cached: never mutate them
     terms["signs"] = [dict(terms["signs"][0], subject="astrology"), *terms["signs"][1:]]
     with pytest.raises(TermsError):
         validate_terms(terms)
