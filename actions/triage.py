@@ -74,7 +74,9 @@ def escalate(dispatcher: CollectingDispatcher, tracker: Tracker) -> Verdict:
     returns this turn's verdict."""
     verdict = verdict_of(tracker.latest_message or {}, list(tracker.events))
     tier = verdict.tier
-    escalation = wording().message(tier, verdict.in_context.get("reasons", []))
+    escalation = wording().message(
+        tier, verdict.in_context.get("reasons", []), verdict.in_context.get("findings", [])
+    )
     if escalation:
         # the custom part lets a widget render a banner; text-only channels drop it
         dispatcher.utter_message(text=escalation["text"], json_message=escalation["custom"])

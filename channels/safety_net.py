@@ -68,7 +68,7 @@ def escalation(text: str) -> Optional[Dict[str, Any]]:
     triage failed). Also used for a message the rate limits refuse (`channels.rate_limit`)."""
     try:
         triage = shared_detector()(text or "")
-        return wording().message(triage.tier, triage.reasons)
+        return wording().message(triage.tier, triage.reasons, triage.as_dict()["findings"])
     except Exception:  # whatever follows must go out whatever happens
         logger.exception("safety net: triage failed")
         return None

@@ -9,7 +9,7 @@ from __future__ import annotations
 import string
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import Any, Dict, Iterable, Mapping, Optional
+from typing import Any, Dict, Iterable, List, Mapping, Optional, Tuple
 
 from cramp_nlu.terms import TermsError, packaged_terms
 
@@ -19,7 +19,15 @@ def _one_line(text: Any) -> str:
 
 
 #: the labels of `wording` in the terms file, each with the fields the code fills in
-LABELS = {"why": ("why",), "from_article": ("section",), "ours": (), "own_rule": ("rule",)}
+LABELS = {
+    "why": ("why",),
+    "from_article": ("section",),
+    "ours": (),
+    "own_rule": ("rule",),
+    "you_said": ("quote",),
+}
+#: a quote of the person's words longer than this is cut at a word
+QUOTE_CHARACTERS = 70
 
 
 def _labels(terms: Mapping[str, Any]) -> Dict[str, str]:
@@ -45,6 +53,8 @@ class Wording:
     #: sign and combination IDs -> a rule of ours said after the why ("do not stop ...")
     own_rules: Mapping[str, str] = field(default_factory=dict)
     labels: Mapping[str, str] = field(default_factory=dict)
+    #: combination IDs -> the signs it is made of (whose words are quoted for it)
+    members: Mapping[str, Tuple[str, ...]] = field(default_factory=dict)
 
     @classmethod
     def from_terms(cls, terms: Mapping[str, Any]) -> "Wording":
@@ -57,6 +67,10 @@ class Wording:
             sections={i["id"]: _one_line(i["section"]) for i in items if i.get("section")},
             own_rules={i["id"]: _one_line(i["own_rule"]) for i in items if i.get("own_rule")},
             labels=_labels(terms),
+            members={
+                c["id"]: tuple([*c.get("all", []), *c.get("any", [])])
+                for c in terms["combinations"]
+            },
         )
 
     def why(self, reasons: Iterable[str]) -> str:
@@ -85,11 +99,32 @@ class Wording:
         """ "Why: ..." """
         return self.labels["why"].format(why=reason_text)
 
-    def escalation_text(self, tier: str, reasons: Iterable[str]) -> str:
-        """Headline, the action to take, and why, in that order."""
+    def you_said(self, reason: str, findings: Iterable[Mapping[str, Any]]) -> str:
+        """What the person said that raised `reason`, in their own words ("You said: “my calf
+        is swollen and hot”."): the words the sign was found in, never a sign they did not
+        report (denied, past or lifelong findings are left out). "" when nothing is quoted."""
+        signs = self.members.get(reason, (reason,))
+        quotes: List[str] = []
+        for finding in findings:
+            if finding.get("sign") not in signs or not _reported(finding):
+                continue
+            quote = _shortened(str(finding.get("text") or ""))
+            if quote and not any(quote in q or q in quote for q in quotes):
+                quotes.append(quote)
+        if not quotes:
+            return ""
+        return self.labels["you_said"].format(quote=" … ".join(quotes[:2]))
+
+    def escalation_text(
+        self, tier: str, reasons: Iterable[str], findings: Iterable[Mapping[str, Any]] = ()
+    ) -> str:
+        """Headline, the action to take, what the person said that raised it, and why."""
         lines = [self.headlines[tier], self.actions[tier]]
         first = next((r for r in reasons if self.whys.get(r)), None)
         if first:
+            said = self.you_said(first, findings)
+            if said:
+                lines.append(said)
             lines.append(self.why_line(self.reason_text(first)))
         return "\n".join(lines)
 
@@ -107,11 +142,29 @@ class Wording:
         """Said when a calmer message follows an urgent or emergency one."""
         return f"{self.reminder} {self.actions[earlier_tier]}"
 
-    def message(self, tier: str, reasons: Iterable[str]) -> Optional[Dict[str, Any]]:
-        """The escalation as one bot message (text + custom payload), None for `none`."""
+    def message(
+        self, tier: str, reasons: Iterable[str], findings: Iterable[Mapping[str, Any]] = ()
+    ) -> Optional[Dict[str, Any]]:
+        """The escalation as one bot message (text + custom payload), None for `none`.
+        `findings` are the triage's findings as carried in parse data (quoted in its words)."""
         if tier == "none":
             return None
-        return {"text": self.escalation_text(tier, reasons), "custom": self.payload(tier)}
+        return {
+            "text": self.escalation_text(tier, reasons, findings),
+            "custom": self.payload(tier),
+        }
+
+
+def _reported(finding: Mapping[str, Any]) -> bool:
+    """A finding the person reported (the same test as `red_flags.Finding.counts`)."""
+    return not any(finding.get(k) for k in ("negated", "long_standing", "past"))
+
+
+def _shortened(quote: str) -> str:
+    quote = " ".join(quote.split()).strip(" ,;:")
+    if len(quote) <= QUOTE_CHARACTERS:
+        return quote
+    return quote[:QUOTE_CHARACTERS].rsplit(" ", 1)[0] + "…"
 
 
 @lru_cache(maxsize=1)

@@ -80,3 +80,29 @@ def test_only_see_doctor_signs_may_be_found_by_meaning():
     chest["told_as"] = ["my chest feels odd"]
     with pytest.raises(TermsError):
         validate_terms(terms)
+
+
+# ---- the escalation says why in the person's own words --------------------------------------------
+def _escalation(text):
+    from cramp_nlu.escalation import wording
+
+    triage = shared_detector()(text)
+    return wording().message(triage.tier, triage.reasons, triage.as_dict()["findings"])["text"]
+
+
+def test_the_escalation_quotes_what_the_person_said():
+    text = _escalation("since yesterday my left calf is swollen and red")
+    assert "You said: “" in text and "swollen" in text.split("You said:")[1].split("\n")[0]
+
+
+def test_the_quote_never_names_a_sign_that_was_denied():
+    said = _escalation("no swelling at all, but my chest feels tight and my calf cramps")
+    quoted = said.split("You said:")[1].split("\n")[0]
+    assert "chest" in quoted and "swell" not in quoted
+
+
+def test_no_quote_without_findings():
+    from cramp_nlu.escalation import wording
+
+    text = wording().message("urgent", ["possible_vein_clot"])["text"]
+    assert "You said" not in text and "Why:" in text
