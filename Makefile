@@ -13,7 +13,7 @@ export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 
 TRAINING_INPUTS := config.yml domain.yml $(shell find data -name '*.yml' -not -path 'data/knowledge/*')
 
-.PHONY: help install spacy train web serve chromium run shell lint validate test unit stories nlu-eval real-eval contract browser profile report export-nlu services cluster-test bench retention clean
+.PHONY: help install spacy train web serve chromium run shell lint validate test unit stories nlu-eval real-eval contract browser profile report export-nlu services cluster-test bench flood retention clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -100,6 +100,9 @@ cluster-test: train ## PostgreSQL, Redis, nginx on loopback; two Rasa replicas; 
 
 bench: train ## load benchmark (1, 10, 50 users on 127.0.0.1), with ratios to Rasa's `rasa init` bot
 	@$(BIN)/python scripts/bench.py
+
+flood: train ## flood test on loopback: one address at 20x while ten users chat (figures: docs/measurements.md)
+	@$(BIN)/python scripts/flood_test.py --check
 
 services: ## install and start PostgreSQL, Redis and nginx (Debian packages, 127.0.0.1 only)
 	@bash scripts/services.sh

@@ -75,6 +75,8 @@ PAGES: Dict[str, Tuple[str, bool, str, str]] = {
     "/index.html": ("Foot health blog", True, "/page2.html", "Next post"),
     "/page2.html": ("Foot health blog: part two", True, "/", "Previous post"),
     "/plain.html": ("Foot health blog", False, "/", "Home"),
+    # the tag with data-server: Rasa's address given on the tag, config.json never asked for
+    "/direct.html": ("Foot health blog", True, "/", "Home"),
 }
 
 
@@ -106,8 +108,9 @@ class HostHandler(BaseHTTPRequestHandler):
     server_version = "host-page"
     sys_version = ""
 
-    def __init__(self, *args, widget: str, csp: str, attributes: str, **kwargs) -> None:
+    def __init__(self, *args, widget: str, rasa: str, csp: str, attributes: str, **kwargs) -> None:
         self.widget = widget
+        self.rasa = rasa
         self.csp = csp
         self.attributes = attributes
         super().__init__(*args, **kwargs)
@@ -136,7 +139,12 @@ class HostHandler(BaseHTTPRequestHandler):
             other=other,
             other_label=html.escape(other_label),
             widget=html.escape(self.widget, quote=True),
-            attributes=self.attributes,
+            attributes=self.attributes
+            + (
+                f' data-server="{html.escape(self.rasa, quote=True)}"'
+                if path == "/direct.html"
+                else ""
+            ),
         )
         self._send(HTTPStatus.OK, page.encode(), "text/html; charset=utf-8")
 
@@ -149,7 +157,11 @@ def serve(
 ) -> ThreadingHTTPServer:
     """The host pages' server (not started: call serve_forever, or use `start_in_thread`)."""
     handler = partial(
-        HostHandler, widget=widget_url, csp=host_csp(widget_url, rasa_url), attributes=attributes
+        HostHandler,
+        widget=widget_url,
+        rasa=rasa_url,
+        csp=host_csp(widget_url, rasa_url),
+        attributes=attributes,
     )
     server = ThreadingHTTPServer((host, port), handler)
     server.daemon_threads = True

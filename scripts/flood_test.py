@@ -36,10 +36,16 @@ def main() -> int:
     parser.add_argument("--think", type=float, default=3.0, help="a person's pause after an answer")
     parser.add_argument("--factor", type=float, default=20, help="flooder rate / a person's rate")
     parser.add_argument("--check", action="store_true", help="exit 1 when a bound fails")
+    parser.add_argument(
+        "--limits-off", action="store_true", help="for comparison: Rasa without its flood limits"
+    )
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory(prefix="flood-") as workdir:
-        servers = Servers(Path(workdir), env={name: "" for name in CHANNEL_VARS})
+        env = {name: "" for name in CHANNEL_VARS}
+        if args.limits_off:
+            env["CRAMP_RATE_LIMITS"] = "off"
+        servers = Servers(Path(workdir), env=env)
         try:
             print("==> starting the action server and Rasa (model load: about half a minute)")
             servers.start_actions(wait=False)

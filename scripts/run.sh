@@ -57,6 +57,7 @@ fi
 cat <<MSG
 ==> starting Rasa on http://127.0.0.1:${RASA_PORT} (loading the model takes about half a minute)
     chat page: http://127.0.0.1:${WEB_PORT}/   (answers once Rasa prints "Rasa server is up and running")
+    widget:    <script src="http://127.0.0.1:${WEB_PORT}/widget.js" async></script>  (the site's origin in CHAT_ALLOWED_ORIGINS)
     REST:      POST http://127.0.0.1:${RASA_PORT}/webhooks/rest/webhook  {"sender": "me", "message": "hi"}
     socket.io: http://127.0.0.1:${RASA_PORT}/socket.io
     tracker store: var/tracker.db (SQLite)      stop with Ctrl-C

@@ -400,3 +400,13 @@ def test_a_site_that_is_not_allowed_gets_no_conversation(visit, foreign_host, se
         "the refused origin is logged",
     )
     assert "CHAT_ALLOWED_ORIGINS" in servers.log()
+
+
+def test_data_server_sets_the_assistant_address_on_the_tag(visit, host, servers):
+    page = visit(f"{host}/direct.html")
+    asked = []
+    page.page.on("request", lambda r: asked.append(r.url) if "config.json" in r.url else None)
+    page.open()
+    page.send("does magnesium help?")
+    page.wait_bot_text(TOPICS["magnesium"]["section"])
+    assert asked == []  # the address came from data-server, not from config.json
