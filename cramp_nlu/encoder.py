@@ -218,16 +218,21 @@ class Encoder:
         last few hundred sentences are remembered: the triage and the intent classifier read
         the same sentences of a message, and the encoder runs once for both."""
         vectors = np.zeros((len(texts), DIMENSION), dtype=np.float32)
-        missing = [i for i, t in enumerate(texts) if (t or " ") not in self._recent]
+        missing = []
+        for row, text in enumerate(texts):
+            known = self._recent.get(text or " ")
+            if known is None:
+                missing.append(row)
+            else:
+                vectors[row] = known
         encodings = self._tokenizer.encode_batch([texts[i] or " " for i in missing])
         for row, encoding in zip(missing, encodings, strict=True):
             feed = {
                 "input_ids": np.array([encoding.ids], dtype=np.int64),
                 "attention_mask": np.array([encoding.attention_mask], dtype=np.int64),
             }
-            self._remember(texts[row] or " ", self._session.run(["embedding"], feed)[0][0])
-        for row, text in enumerate(texts):
-            vectors[row] = self._recent[text or " "]
+            vectors[row] = self._session.run(["embedding"], feed)[0][0]
+            self._remember(texts[row] or " ", vectors[row])
         return vectors
 
     def _remember(self, text: str, vector: np.ndarray) -> None:

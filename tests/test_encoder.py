@@ -153,3 +153,12 @@ class _Counting:
     def run(self, *args, **kwargs):
         self._calls.append(args)
         return self._session.run(*args, **kwargs)
+
+
+def test_more_texts_than_it_remembers_in_one_call(encoder):
+    from cramp_nlu.encoder import RECENT
+
+    texts = [f"cramp number {i}" for i in range(RECENT + 5)]
+    vectors = encoder.encode(texts)
+    assert vectors.shape == (len(texts), DIMENSION)
+    assert np.allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-4)
