@@ -144,6 +144,50 @@ def test_a_slow_client_is_cut_off_by_the_request_timeout(servers):
     assert answer == b"" or answer.startswith(b"HTTP/1.1 408"), answer
 
 
+def test_a_messaging_app_conversation_is_limited_with_a_reply(servers, platforms):
+    """Telegram (as Slack and Twilio): per conversation only, the reply goes over the platform."""
+    import random
+    import time
+
+    from cramp_harness.standins import TELEGRAM_SECRET
+
+    telegram = platforms.telegram
+    chat_id = random.randint(600_000_000, 699_999_999)
+
+    def update(text: str) -> requests.Response:
+        person = {"id": chat_id, "is_bot": False, "first_name": "Pat"}
+        body = {
+            "update_id": random.randint(1, 10**9),
+            "message": {
+                "message_id": random.randint(1, 10**9),
+                "from": person,
+                "date": int(time.time()),
+                "chat": {"id": chat_id, "first_name": "Pat", "type": "private"},
+                "text": text,
+            },
+        }
+        return requests.post(
+            f"{servers.url}/webhooks/telegram/webhook",
+            json=body,
+            headers={"X-Telegram-Bot-Api-Secret-Token": TELEGRAM_SECRET},
+            timeout=60,
+        )
+
+    for _ in range(int(LIMITS.conversation_burst)):
+        assert update(" ").json()["status"] == "refused"  # the policy's reply, counted
+    limited = update(RED_FLAG)
+    assert limited.status_code == 200  # Telegram would retry anything else
+    assert limited.json()["status"] == "limited"
+    sent = telegram.wait_for(
+        lambda r: r.api_method == "sendMessage" and str(r.data.get("chat_id")) == str(chat_id),
+        count=int(LIMITS.conversation_burst) + 2,
+    )
+    escalation, reply = [r.data["text"] for r in sent[-2:]]
+    assert wording().actions["emergency"] in escalation
+    assert reply.startswith(rate_limit.reply_text(1)[:40])
+    assert user_texts(servers, str(chat_id)) == []
+
+
 def test_a_flood_leaves_ordinary_users_answered_in_time(servers):
     result = flood.run(servers.url, servers.tracker_db, seconds=12, rounds=2, limits=LIMITS)
     print(flood.dumps(result))
