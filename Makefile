@@ -83,11 +83,19 @@ browser: train web chromium ## the chat page in headless Chromium against real s
 	@echo "==> browser tests (screenshots in artifacts/screenshots/)"
 	@REQUIRE_BROWSER=1 $(BIN)/pytest -q -m browser
 
-# the gate is what the assistant reaches today (README, "Real messages"); never loosen it to pass
-real-eval: train ## real-style messages end to end (tests/data/real_messages.yml, never trained on)
-	@echo "==> real-message evaluation (tests/data/real_messages.yml)"
+# the gates are what the assistant reaches today (docs/measurements.md); never loosen one to pass.
+# The frozen part of the real corpus is the headline: messages real people wrote, never trained on.
+real-eval: train ## real messages end to end: the frozen real corpus, then the written set
+	@echo "==> real-message evaluation, frozen part (tests/data/real/frozen.yml, never trained on)"
+	@$(BIN)/python scripts/real_eval.py tests/data/real/frozen.yml --min-topic-accuracy 0.74 \
+		--min-best-accuracy 0.36 --max-under-triage-urgent 0 --max-under-triage-see-doctor-rate 0.16 \
+		--max-false-alarm-rate 0.35
+	@echo "==> real-style evaluation, written set (tests/data/real_messages.yml)"
 	@$(BIN)/python scripts/real_eval.py tests/data/real_messages.yml --min-topic-accuracy 0.85 \
 		--max-under-triage-urgent 0 --max-under-triage-see-doctor 0 --max-false-alarm-rate 0.05
+	@echo "==> triage corpora through the detector (rubric corpus and holdout: no under-triage)"
+	@$(BIN)/python scripts/triage_eval.py tests/data/triage_cases.yml tests/data/triage_holdout.yml \
+		--max-under-triage 0
 
 profile: train ## where the time of one turn goes (NLU, each policy, action call, tracker store)
 	@$(BIN)/python scripts/profile_turn.py
