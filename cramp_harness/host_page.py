@@ -129,6 +129,9 @@ class HostHandler(BaseHTTPRequestHandler):
         if path == "/hostile.css":
             self._send(HTTPStatus.OK, HOSTILE_CSS.encode(), "text/css; charset=utf-8")
             return
+        if path == "/favicon.ico":
+            self._send(HTTPStatus.NO_CONTENT, b"", "image/x-icon")
+            return
         if path not in PAGES:
             self._send(HTTPStatus.NOT_FOUND, b"not found", "text/plain")
             return
