@@ -37,6 +37,8 @@ DEFAULTS: Dict[str, Any] = {
     # scale of the meaning vector beside the word features (0: words alone); chosen on the
     # development part of the real-message corpus
     "dense_weight": 1.0,
+    # a text with no known word keeps this share of its confidences (below the fallback threshold)
+    "unknown_words_factor": 0.1,
 }
 
 
@@ -92,6 +94,10 @@ class IntentModel:
         self.intents = tuple(str(c) for c in self._classifier.classes_)
         return self
 
+    def _word_features(self) -> int:
+        """How many of the features are word n-grams (the first part of the union)."""
+        return len(self._features.transformer_list[0][1].vocabulary_)
+
     def _matrix(self, words: Any, vectors: Optional[np.ndarray]) -> Any:
         if not self.uses_vectors:
             return words
@@ -108,14 +114,17 @@ class IntentModel:
         """Intents by confidence, best first, for each text."""
         if not texts:
             return []
-        matrix = self._matrix(self._features.transform(texts), vectors)
-        scores = self._classifier.decision_function(matrix)
+        words = self._features.transform(texts)
+        known = np.asarray(words[:, : self._word_features()].getnnz(axis=1)).ravel()
+        scores = self._classifier.decision_function(self._matrix(words, vectors))
         ranked = []
-        for row in scores:
-            top = sorted(
-                zip(self.intents, _softmax(row, self.config["temperature"]), strict=True),
-                key=_second,
-            )
+        for row, known_words in zip(scores, known, strict=True):
+            confidences = _softmax(row, self.config["temperature"])
+            if not known_words:
+                # not one word the model has seen ("asdf qwer"): its meaning vector still lands
+                # somewhere, but nothing supports it; the order stays for "did you mean" buttons
+                confidences = [c * self.config["unknown_words_factor"] for c in confidences]
+            top = sorted(zip(self.intents, confidences, strict=True), key=_second)
             ranked.append(
                 [Ranked(i, float(c)) for i, c in reversed(top[-self.config["ranking_length"] :])]
             )

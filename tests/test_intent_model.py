@@ -81,3 +81,10 @@ def test_words_alone_when_the_dense_weight_is_zero():
     )
     assert not model.uses_vectors
     assert model.rank(["magnesium"])[0][0].intent == "ask_magnesium"
+
+
+def test_a_text_of_unknown_words_is_never_confident(model):
+    (ranked,) = model.rank(["asdf qwer zxcv"])
+    assert ranked[0].confidence < 0.11
+    (known,) = model.rank(["does magnesium help"])
+    assert known[0].confidence > 0.5
