@@ -74,7 +74,8 @@ class IntentModel:
                 ),
             ]
         )
-        self._classifier = LinearSVC(C=self.config["C"], class_weight="balanced")
+        # a fixed seed: liblinear shuffles its examples, and the gates need the same model every time
+        self._classifier = LinearSVC(C=self.config["C"], class_weight="balanced", random_state=0)
         self.intents: Tuple[str, ...] = ()
         self.uses_vectors = False
 
