@@ -42,6 +42,7 @@ PHRASE_FIELDS: Dict[str, Tuple[str, ...]] = {
     "tell_more_button": (),
     "tell_more_all_said": ("title",),
     "show_all_topics_button": (),
+    "closest_others": (),
     "feedback.helpful_button": (),
     "feedback.unhelpful_button": (),
     "feedback.thanks": (),

@@ -749,3 +749,32 @@ def test_a_pattern_completed_over_two_messages_sets_the_subject(make_tracker, do
     events, _ = run(ActionAnswerTopic(), tracker, domain)
     assert slot_sets(events)["urgency"] == "see_doctor"
     assert slot_sets(events)["topic"] == "cause_vascular"
+
+
+def test_an_unsure_story_about_cramps_gets_its_best_topic_not_a_rephrase(make_tracker, domain):
+    ranking = [
+        {"name": "nlu_fallback", "confidence": 0.7},
+        {"name": "ask_causes", "confidence": 0.25},
+        {"name": "ask_cause_footwear", "confidence": 0.2},
+        {"name": "greet", "confidence": 0.1},
+    ]
+    tracker = make_tracker(
+        "my toes do this strange thing in the pool, they curl right under and lock",
+        "nlu_fallback",
+        intent_ranking=ranking,
+    )
+    events, messages = run(ActionSuggestTopics(), tracker, domain)
+    assert slot_sets(events) == {"urgency": "none", "topic": "causes", "topics": ["causes"]}
+    assert not any(m.get("response") == "utter_rephrase" for m in messages)
+    assert KB["causes"].section in messages[0]["text"]
+    assert payloads(messages[-1]) == ["/ask_cause_footwear", "/help"]
+
+
+def test_a_short_unclear_message_still_gets_the_rephrase_menu(make_tracker, domain):
+    ranking = [
+        {"name": "nlu_fallback", "confidence": 0.7},
+        {"name": "ask_causes", "confidence": 0.3},
+    ]
+    tracker = make_tracker("foot zzz?", "nlu_fallback", intent_ranking=ranking)
+    _, messages = run(ActionSuggestTopics(), tracker, domain)
+    assert messages[-1]["response"] == "utter_rephrase"
