@@ -24,6 +24,7 @@ from actions.topics import (
     subjects_in,
 )
 from actions.triage import Reply, TriagedAction, Verdict
+from cramp_nlu.escalation import wording
 
 TELL_MORE_PAYLOAD = "/tell_more"
 
@@ -96,10 +97,13 @@ def send_answer(
     medicines: List[str],
     with_buttons: bool = True,
     ask_feedback: bool = False,
+    with_own_note: bool = True,
 ) -> None:
-    """The short answer: a medicine note when one was named, the answer, its section, our note;
-    with `ask_feedback`, the 👍 / 👎 buttons after the answer's own."""
-    parts = [medicine_note(topic, kb, medicines), *answer_lines(topic), own_note(topic)]
+    """The short answer: a medicine note when one was named, the answer, its section, our note
+    (unless the escalation just said a rule of ours); with `ask_feedback`, the 👍 / 👎 buttons
+    after the answer's own."""
+    note = own_note(topic) if with_own_note else None
+    parts = [medicine_note(topic, kb, medicines), *answer_lines(topic), note]
     buttons = answer_buttons(topic, kb) if with_buttons else []
     if ask_feedback:
         buttons += feedback_buttons()
@@ -172,6 +176,7 @@ class ActionAnswerTopic(TriagedAction):
         # the escalation already said what to do, once, and why: no general see-a-provider text
         medicines = entity_values(tracker, "medication")
         feedback = verdict.tier == "none" and time_to_ask(tracker.events)
+        rule_said = wording().says_own_rule(verdict.tier, verdict.in_context.get("reasons", []))
         for index, topic in enumerate(answered):
             # buttons only under the first answer: "tell me more" goes on with the turn's `topic`
             first = index == 0
@@ -182,6 +187,7 @@ class ActionAnswerTopic(TriagedAction):
                 medicines,
                 with_buttons=first,
                 ask_feedback=feedback and first,
+                with_own_note=not rule_said,
             )
         return Reply(topics[0].id, also=[t.id for t in topics[1:]])
 

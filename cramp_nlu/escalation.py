@@ -95,6 +95,14 @@ class Wording:
         rule = self.own_rules.get(reason)
         return self.labels["own_rule"].format(rule=rule) if rule else ""
 
+    def says_own_rule(self, tier: str, reasons: Iterable[str]) -> bool:
+        """Whether the escalation for these reasons already says a rule of ours (the answer
+        after it then leaves its own note out: one turn says "do not stop ..." once)."""
+        if tier == "none":
+            return False
+        first = next((r for r in reasons if self.whys.get(r)), None)
+        return bool(first and self.own_rules.get(first))
+
     def why_line(self, reason_text: str) -> str:
         """ "Why: ..." """
         return self.labels["why"].format(why=reason_text)

@@ -778,3 +778,20 @@ def test_a_short_unclear_message_still_gets_the_rephrase_menu(make_tracker, doma
     tracker = make_tracker("foot zzz?", "nlu_fallback", intent_ranking=ranking)
     _, messages = run(ActionSuggestTopics(), tracker, domain)
     assert messages[-1]["response"] == "utter_rephrase"
+
+
+def test_the_medicine_rule_is_said_once_in_a_turn(make_tracker, domain):
+    """An escalation for a suspected medicine says our 'do not stop ...' rule; the answer after it
+    leaves its own copy of the rule out."""
+    tracker = make_tracker(
+        "since starting atorvastatin my feet cramp, is it the tablets?",
+        "ask_cause_medication",
+        triage={
+            "tier": "see_doctor",
+            "reasons": ["medicine_suspected"],
+            "findings": [],
+        },
+    )
+    _, messages = run(ActionAnswerTopic(), tracker, domain)
+    said = " ".join(m.get("text") or "" for m in messages).lower()
+    assert said.count("a safety rule of this assistant, not the article's words") == 1
