@@ -15,7 +15,6 @@ then Rasa parses "/feedback_helpful" as text and the turn is expected as whateve
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 import uuid
@@ -27,7 +26,7 @@ from typing import Dict, List
 
 import pytest
 
-from cramp_harness.browser import CHROMIUM, launch_chromium
+from cramp_harness.browser import launch_chromium, require_browser
 from cramp_harness.servers import ROOT, Servers
 from cramp_nlu.terms import max_tier
 from cramp_ops import report, report_figures, store_reader, turns
@@ -66,18 +65,7 @@ CONVERSATIONS: Dict[str, List[object]] = {
 }
 
 
-def missing(reason: str) -> None:
-    if os.environ.get("REQUIRE_BROWSER") == "1":
-        pytest.fail(reason, pytrace=False)
-    pytest.skip(reason, allow_module_level=True)
-
-
-try:
-    from playwright import sync_api
-except ImportError:
-    missing("pip install playwright (see requirements/lock.txt)")
-if not CHROMIUM.exists():
-    missing("no /usr/bin/chromium: run bash scripts/ensure_chromium.sh")
+sync_api = require_browser()
 
 
 @dataclass

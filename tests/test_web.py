@@ -13,7 +13,6 @@ Screenshots of each test go to artifacts/screenshots/.
 from __future__ import annotations
 
 import json
-import os
 import re
 from typing import Callable, Dict, Iterator, List
 
@@ -21,7 +20,7 @@ import pytest
 import requests
 import yaml
 
-from cramp_harness.browser import CHROMIUM, launch_chromium
+from cramp_harness.browser import launch_chromium, missing, require_browser
 from cramp_harness.processes import Process, wait_until
 from cramp_harness.servers import ROOT, Servers
 from cramp_nlu.escalation import wording
@@ -35,24 +34,8 @@ SESSION_KEY = "cramps-chat.session-id"
 AXE = ROOT / "web" / "node_modules" / "axe-core" / "axe.min.js"
 
 
-def missing(reason: str) -> None:
-    """Skip when run by hand without the browser set-up; fail under `make browser`, which
-    installs everything first (REQUIRE_BROWSER=1), so CI cannot pass by skipping."""
-    if os.environ.get("REQUIRE_BROWSER") == "1":
-        pytest.fail(reason, pytrace=False)
-    pytest.skip(reason, allow_module_level=True)
-
-
-try:
-    from playwright import sync_api
-except ImportError:
-    missing("pip install playwright (see requirements/lock.txt)")
+sync_api = require_browser(DIST / "index.html", DIST / "widget.js")
 expect = sync_api.expect
-
-if not CHROMIUM.exists():
-    missing("no /usr/bin/chromium: run bash scripts/ensure_chromium.sh")
-if not (DIST / "index.html").exists() or not (DIST / "widget.js").exists():
-    missing("web/dist not built: run bash scripts/build_web.sh")
 
 
 def topics() -> Dict[str, Dict]:

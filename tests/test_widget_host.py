@@ -9,13 +9,12 @@ stands for a site that may not embed it. Screenshots go to artifacts/screenshots
 from __future__ import annotations
 
 import json
-import os
 from typing import Callable, Dict, Iterator, List
 
 import pytest
 
 from cramp_harness import host_page
-from cramp_harness.browser import CHROMIUM, launch_chromium
+from cramp_harness.browser import launch_chromium, missing, require_browser
 from cramp_harness.processes import free_port, wait_until
 from cramp_harness.servers import ROOT
 from cramp_nlu.escalation import wording
@@ -32,22 +31,10 @@ WIDGET_WORDS = (
 )
 
 
-def missing(reason: str) -> None:
-    if os.environ.get("REQUIRE_BROWSER") == "1":
-        pytest.fail(reason, pytrace=False)
-    pytest.skip(reason, allow_module_level=True)
-
-
-try:
-    from playwright import sync_api
-except ImportError:
-    missing("pip install playwright (see requirements/lock.txt)")
+sync_api = require_browser(
+    ROOT / "web" / "dist" / "widget.js", ROOT / "web" / "dist" / "content.json"
+)
 expect = sync_api.expect
-
-if not CHROMIUM.exists():
-    missing("no /usr/bin/chromium: run bash scripts/ensure_chromium.sh")
-if not (ROOT / "web" / "dist" / "widget.js").exists() or not WIDGET_WORDS:
-    missing("web/dist not built: run bash scripts/build_web.sh")
 
 import yaml  # noqa: E402
 
