@@ -37,9 +37,11 @@ DEFAULTS: Dict[str, Any] = {
     # scale of the meaning vector beside the word features (0: words alone); chosen on the
     # development part of the real-message corpus
     "dense_weight": 1.0,
-    # a text with no known word keeps this share of its confidences (below the fallback threshold)
-    "unknown_words_factor": 0.1,
+    # a text with no known word whose character n-grams are mostly unknown too is not understood
+    "min_spelling_known": 0.5,
 }
+#: what is left of the confidences of a text that is not understood (below any fallback threshold)
+UNSURE = 0.1
 
 
 @dataclass(frozen=True)
@@ -95,6 +97,13 @@ class IntentModel:
         self.intents = tuple(str(c) for c in self._classifier.classes_)
         return self
 
+    def _spelling_known(self, text: str) -> float:
+        """The share of a text's character n-grams that the model has seen ("hellooo" shares
+        most of its pieces with "hello"; "asdf qwer" few)."""
+        chars = self._features.transformer_list[1][1]
+        pieces = set(chars.build_analyzer()(text))
+        return sum(p in chars.vocabulary_ for p in pieces) / len(pieces) if pieces else 0.0
+
     def _word_features(self) -> int:
         """How many of the features are word n-grams (the first part of the union)."""
         return len(self._features.transformer_list[0][1].vocabulary_)
@@ -116,15 +125,19 @@ class IntentModel:
         if not texts:
             return []
         words = self._features.transform(texts)
-        known = np.asarray(words[:, : self._word_features()].getnnz(axis=1)).ravel()
+        known = np.asarray(words[:, : self._word_features()].getnnz(axis=1)).ravel() > 0
+        if vectors is not None and self.uses_vectors:
+            # a text without one word the model has seen ("hellooo", "asdf qwer") is read by its
+            # spelling alone: its meaning vector lands somewhere whatever it says
+            vectors = vectors * known[:, None]
         scores = self._classifier.decision_function(self._matrix(words, vectors))
         ranked = []
-        for row, known_words in zip(scores, known, strict=True):
+        for text, row, has_word in zip(texts, scores, known, strict=True):
             confidences = _softmax(row, self.config["temperature"])
-            if not known_words:
-                # not one word the model has seen ("asdf qwer"): its meaning vector still lands
-                # somewhere, but nothing supports it; the order stays for "did you mean" buttons
-                confidences = [c * self.config["unknown_words_factor"] for c in confidences]
+            if not has_word and self._spelling_known(text) < self.config["min_spelling_known"]:
+                # nor does it look like any word the model knows ("asdf qwer zxcv"): it is not
+                # understood; the order stays for the "did you mean" buttons
+                confidences = [c * UNSURE for c in confidences]
             top = sorted(zip(self.intents, confidences, strict=True), key=_second)
             ranked.append(
                 [Ranked(i, float(c)) for i, c in reversed(top[-self.config["ranking_length"] :])]
