@@ -110,6 +110,8 @@ def validate_terms(terms: Dict[str, Any]) -> None:
             raise TermsError(f"sign {sign['id']}: needs phrases or near")
         _check_strings(f"sign {sign.get('id')}", sign.get("phrases", []))
         _check_strings(f"sign {sign.get('id')} told_as", sign.get("told_as", []))
+        for key in ("not_before", "not_after"):
+            _check_strings(f"sign {sign.get('id')} {key}", sign.get(key, []))
         if sign.get("told_as") and sign["tier"] != "see_doctor":
             raise TermsError(
                 f"sign {sign['id']}: told_as (found by meaning) only on see_doctor signs"

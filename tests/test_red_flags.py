@@ -317,3 +317,11 @@ def test_a_cue_inside_another_phrase_denies_nothing_else(detector):
     assert detector.denial_check(text)(statins, statins + 7)
     held = [(text.index("not pregnant"), text.index("not pregnant") + len("not pregnant"))]
     assert not detector.denial_check(text, phrases=held)(statins, statins + 7)
+
+
+def test_a_bare_yaml_word_in_a_not_after_list_is_refused():
+    """YAML reads a bare `off` as false: such a guard word would silently never match."""
+    terms = copy.deepcopy(packaged_terms())
+    terms["signs"][0] = dict(terms["signs"][0], not_after=["water", False])
+    with pytest.raises(TermsError):
+        validate_terms(terms)
