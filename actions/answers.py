@@ -165,7 +165,12 @@ class ActionAnswerTopic(TriagedAction):
         topics = [
             kb[t]
             for t in resolve_topics(
-                topic_id, message.get("questions", []), entities, told_before, verdict.tier
+                topic_id,
+                message.get("questions", []),
+                entities,
+                told_before,
+                verdict.tier,
+                verdict.in_context.get("subjects", []),
             )
             if kb.get(t) is not None
         ]
