@@ -165,12 +165,7 @@ class ActionAnswerTopic(TriagedAction):
         topics = [
             kb[t]
             for t in resolve_topics(
-                topic_id,
-                message.get("questions", []),
-                entities,
-                told_before,
-                verdict.tier,
-                verdict.in_context.get("subjects", []),
+                topic_id, message.get("questions", []), entities, told_before, verdict.tier
             )
             if kb.get(t) is not None
         ]

@@ -181,7 +181,6 @@ def resolve_topics(
     entities: Iterable[Dict[str, Any]],
     earlier_entities: Iterable[Dict[str, Any]] = (),
     urgency: str = "none",
-    sign_subjects: Iterable[str] = (),
 ) -> List[str]:
     """Every topic this turn answers, most relevant first, at most `MAX_TOPICS`: the turn's own
     topic, then the other questions the NLU found in the message ("what causes it and what can
@@ -197,8 +196,7 @@ def resolve_topics(
         if topic not in topics:
             topics.append(topic)
     if escalation_is_enough(urgency):
-        subjects = list(sign_subjects)
-        topics = list(dict.fromkeys(escalation_answers(t, subjects) for t in topics))
+        topics = list(dict.fromkeys(escalation_answers(t) for t in topics))
     return topics[:MAX_TOPICS]
 
 
@@ -248,14 +246,10 @@ def subject_in_context(
     return topic
 
 
-def escalation_answers(topic: str, sign_subjects: Iterable[str] = ()) -> str:
+def escalation_answers(topic: str) -> str:
     """From `urgent` on, "what should we do?", "should I stretch it?" or "what is this?" are
     answered by the escalation itself (see a provider today / call now): general advice after it
-    would only dilute it. So is a question about the cause the escalation's own signs point to
-    (after a pregnancy warning sign, "swelling is common in pregnancy" would talk it down). A
-    question about another cause or about magnesium is still answered."""
+    would only dilute it. A question about a cause or about magnesium is still answered."""
     if topic in ("definition", "causes", "treatment") or topic.startswith("treat_"):
-        return SEE_DOCTOR_TOPIC
-    if topic.startswith("cause_") and topic[len("cause_") :] in set(sign_subjects):
         return SEE_DOCTOR_TOPIC
     return topic

@@ -306,19 +306,3 @@ def test_no_back_reference_or_two_earlier_subjects_change_nothing():
 
 def test_other_topics_are_not_retargeted():
     assert subject_in_context("magnesium", "does that help?", [], [], ["pregnancy"]) == "magnesium"
-
-
-def test_after_an_urgent_sign_its_own_cause_is_answered_by_the_escalation():
-    """A pregnancy warning sign, then "why does it happen?": the pregnancy cause text ("swelling is
-    common in pregnancy") would talk the escalation down; another cause is still answered."""
-    from actions.topics import resolve_topics
-
-    assert resolve_topics(
-        "cause_pregnancy", [], [], urgency="urgent", sign_subjects=["pregnancy"]
-    ) == ["see_doctor"]
-    assert resolve_topics("magnesium", [], [], urgency="urgent", sign_subjects=["pregnancy"]) == [
-        "magnesium"
-    ]
-    assert resolve_topics(
-        "cause_pregnancy", [], [], urgency="see_doctor", sign_subjects=["pregnancy"]
-    ) == ["cause_pregnancy"]
