@@ -15,6 +15,8 @@ import sys
 import warnings
 from typing import Any, Dict
 
+from cramp_ops.rasa_internals import require_written_for
+
 #: packages whose deprecation warnings we want to see
 OUR_PACKAGES = ("actions", "channels", "cramp_nlu", "cramp_ops", "cramp_harness")
 #: `module` is a regular expression matched at the start of the warning's module name
@@ -39,6 +41,7 @@ def _keep_quiet_after_rasa_sets_its_filters() -> None:
     """Rasa's command line adds a "once" filter for UserWarning when it configures logging, in
     front of ours; pyparsing's deprecation warnings are UserWarnings too, so ours go back in
     front each time Rasa sets its filters."""
+    require_written_for("cramp-rasa's patch of rasa.utils.common._filter_warnings")
     import rasa.utils.common as rasa_common
 
     rasa_filters = rasa_common._filter_warnings
@@ -56,6 +59,7 @@ def validate_action_responses_with_one_validator() -> None:
     action call here, more than everything else in the call (`make profile`). The same schema
     checks the same responses with one validator built once; errors are raised as Rasa raises them
     (the best-matching error, with Rasa's hint appended)."""
+    require_written_for("cramp-rasa's patch of RemoteAction._validate_action_result")
     from jsonschema import validators
     from jsonschema.exceptions import best_match
     from rasa.core.actions.action import RemoteAction
@@ -76,6 +80,7 @@ def terminal_shows_text_only() -> None:
     """`rasa shell` prints every custom payload as "Custom json: {...}" after the text, so an
     escalation appeared twice (its text, then its banner payload as raw JSON). The terminal is a
     text channel like the messaging apps (channels/text_options.py): it shows the text alone."""
+    require_written_for("cramp-rasa's patch of the terminal channel's custom-payload printer")
     from rasa.core.channels import console
 
     print_bot_output = console._print_bot_output

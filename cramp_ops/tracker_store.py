@@ -53,6 +53,8 @@ from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.shared.nlu.constants import INTENT_NAME_KEY
 from sqlalchemy.orm import Session
 
+from cramp_ops.rasa_internals import require_written_for
+
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
 
@@ -62,6 +64,7 @@ class ReconnectingSQLTrackerStore(SQLTrackerStore):
     away."""
 
     def __init__(self, *args: Any, retry_seconds: float = 20.0, **kwargs: Any) -> None:
+        require_written_for("cramp_ops.tracker_store's copy of SQLTrackerStore.save (_write)")
         super().__init__(*args, **kwargs)
         url = self.engine.url
         self.engine.dispose()
