@@ -7,8 +7,9 @@ Debian package), and the flags keep it from phoning home or updating itself whil
 from __future__ import annotations
 
 import os
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = (
@@ -26,6 +27,19 @@ CHROMIUM_ARGS = (
 def launch_chromium(playwright: Any) -> Any:
     """A headless system Chromium from a `sync_playwright()` context."""
     return playwright.chromium.launch(executable_path=str(CHROMIUM), args=list(CHROMIUM_ARGS))
+
+
+@contextmanager
+def running_chromium() -> Iterator[Any]:
+    """A headless system Chromium under Playwright, closed afterwards (a browser suite's fixture)."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = launch_chromium(playwright)
+        try:
+            yield chromium
+        finally:
+            chromium.close()
 
 
 def missing(reason: str) -> None:

@@ -52,6 +52,17 @@ def test_no_texts_no_rankings(model):
     assert model.rank([]) == []
 
 
+def _made_up_vectors(intents):
+    """One direction per intent: a text's 'meaning' points where its intent does."""
+    import numpy as np
+
+    direction = {"ask_magnesium": 0, "ask_cause_night": 1, "greet": 2}
+    vectors = np.zeros((len(intents), 3))
+    for row, intent in enumerate(intents):
+        vectors[row, direction[intent]] = 1.0
+    return vectors
+
+
 def test_meaning_vectors_carry_a_wording_that_shares_no_word():
     """With meaning vectors the model ranks a paraphrase that shares no word with the training
     examples; the vectors here are made up so that the paraphrase points where its intent does."""
@@ -59,10 +70,7 @@ def test_meaning_vectors_carry_a_wording_that_shares_no_word():
 
     texts = [t for examples in TRAIN.values() for t in examples]
     intents = [i for i, examples in TRAIN.items() for _ in examples]
-    direction = {"ask_magnesium": 0, "ask_cause_night": 1, "greet": 2}
-    vectors = np.zeros((len(texts), 3))
-    for row, intent in enumerate(intents):
-        vectors[row, direction[intent]] = 1.0
+    vectors = _made_up_vectors(intents)
     model = IntentModel({"char_min_df": 1, "dense_weight": 3.0}).fit(texts, intents, vectors)
     assert model.uses_vectors
     # "i" is in both the magnesium and the night examples: the words leave it open
@@ -91,10 +99,7 @@ def test_a_text_of_unknown_words_is_read_by_its_spelling_alone():
 
     texts = [t for examples in TRAIN.values() for t in examples]
     intents = [i for i, examples in TRAIN.items() for _ in examples]
-    direction = {"ask_magnesium": 0, "ask_cause_night": 1, "greet": 2}
-    vectors = np.zeros((len(texts), 3))
-    for row, intent in enumerate(intents):
-        vectors[row, direction[intent]] = 1.0
+    vectors = _made_up_vectors(intents)
     model = IntentModel({"char_min_df": 1, "dense_weight": 3.0}).fit(texts, intents, vectors)
     night = np.array([[0.0, 1.0, 0.0]])
     (unknown,) = model.rank(["zzz qqq"], night)

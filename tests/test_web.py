@@ -20,7 +20,7 @@ import pytest
 import requests
 import yaml
 
-from cramp_harness.browser import launch_chromium, missing, require_browser
+from cramp_harness.browser import missing, require_browser, running_chromium
 from cramp_harness.processes import Process, wait_until
 from cramp_harness.servers import ROOT, Servers
 from cramp_nlu.escalation import wording
@@ -61,10 +61,8 @@ def web(servers) -> Process:
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator:
-    with sync_api.sync_playwright() as playwright:
-        chromium = launch_chromium(playwright)
+    with running_chromium() as chromium:
         yield chromium
-        chromium.close()
 
 
 class Page:

@@ -14,7 +14,7 @@ from typing import Callable, Dict, Iterator, List
 import pytest
 
 from cramp_harness import host_page
-from cramp_harness.browser import launch_chromium, missing, require_browser
+from cramp_harness.browser import missing, require_browser, running_chromium
 from cramp_harness.processes import free_port, wait_until
 from cramp_harness.servers import ROOT
 from cramp_nlu.escalation import wording
@@ -109,10 +109,8 @@ def foreign_host(servers, web) -> Iterator[str]:
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator:
-    with sync_api.sync_playwright() as playwright:
-        chromium = launch_chromium(playwright)
+    with running_chromium() as chromium:
         yield chromium
-        chromium.close()
 
 
 class Visit:
