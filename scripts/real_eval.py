@@ -364,41 +364,33 @@ def report(s: Score, results: Sequence[Result], width: int) -> None:
         )
 
 
+#: the gates: (option, what it bounds, its value on a score, at least (True) or at most, format)
+GATES = (
+    ("min_topic_accuracy", "topic accuracy", "topic_accuracy", True, "{:.1%}"),
+    ("min_best_accuracy", "best-topic accuracy", "best_accuracy", True, "{:.1%}"),
+    (
+        "max_under_triage_see_doctor_rate",
+        "see_doctor rated none",
+        "under_see_doctor_rate",
+        False,
+        "{:.1%}",
+    ),
+    ("max_under_triage_urgent", "urgent/emergency under-triaged", "under_urgent", False, "{}"),
+    ("max_under_triage_see_doctor", "see_doctor under-triaged", "under_see_doctor", False, "{}"),
+    ("max_false_alarm_rate", "false alarms", "false_alarm_rate", False, "{:.1%}"),
+)
+
+
 def gate(s: Score, args: argparse.Namespace) -> List[str]:
     broken = []
-    if args.min_topic_accuracy is not None and s.topic_accuracy < args.min_topic_accuracy:
-        broken.append(
-            f"{s.name}: topic accuracy {s.topic_accuracy:.1%} < {args.min_topic_accuracy:.1%}"
-        )
-    if args.min_best_accuracy is not None and s.best_accuracy < args.min_best_accuracy:
-        broken.append(
-            f"{s.name}: best-topic accuracy {s.best_accuracy:.1%} < {args.min_best_accuracy:.1%}"
-        )
-    if (
-        args.max_under_triage_see_doctor_rate is not None
-        and s.under_see_doctor_rate > args.max_under_triage_see_doctor_rate
-    ):
-        broken.append(
-            f"{s.name}: see_doctor rated none {s.under_see_doctor_rate:.1%} "
-            f"> {args.max_under_triage_see_doctor_rate:.1%}"
-        )
-    if args.max_under_triage_urgent is not None and s.under_urgent > args.max_under_triage_urgent:
-        broken.append(
-            f"{s.name}: {s.under_urgent} urgent/emergency under-triaged "
-            f"> {args.max_under_triage_urgent}"
-        )
-    if (
-        args.max_under_triage_see_doctor is not None
-        and s.under_see_doctor > args.max_under_triage_see_doctor
-    ):
-        broken.append(
-            f"{s.name}: {s.under_see_doctor} see_doctor under-triaged "
-            f"> {args.max_under_triage_see_doctor}"
-        )
-    if args.max_false_alarm_rate is not None and s.false_alarm_rate > args.max_false_alarm_rate:
-        broken.append(
-            f"{s.name}: false alarms {s.false_alarm_rate:.1%} > {args.max_false_alarm_rate:.1%}"
-        )
+    for option, label, attribute, at_least, form in GATES:
+        bound = getattr(args, option)
+        if bound is None:
+            continue
+        value = getattr(s, attribute)
+        if (value < bound) if at_least else (value > bound):
+            sign = "<" if at_least else ">"
+            broken.append(f"{s.name}: {label} {form.format(value)} {sign} {form.format(bound)}")
     if s.errors and not args.allow_errors:
         broken.append(f"{s.name}: {s.errors} turns without a usable reply or tracker")
     return broken

@@ -29,7 +29,7 @@ import html.parser
 import importlib.util
 import re
 from pathlib import Path
-from typing import Dict, Iterator, List, Tuple
+from typing import Dict, Iterator, List, Set, Tuple
 
 import pytest
 import yaml
@@ -788,12 +788,9 @@ NOT_SAID_TO_THE_PERSON = {
 SENTENCE = re.compile(r"^[A-Z\u201c\"'][^\n]*\s\S+\s\S+.*[.!?\u2026]$")
 
 
-def said_sentences(path: Path) -> List[Tuple[int, str]]:
-    """String literals of a Python file that read as sentences to a person (not docstrings, not
-    log lines, exceptions or command-line help)."""
-    tree = ast.parse(path.read_text(encoding="utf-8"))
-    parents = {child: node for node in ast.walk(tree) for child in ast.iter_child_nodes(node)}
-    docstrings = {
+def docstring_ids(tree: ast.AST) -> Set[int]:
+    """The ids of the docstring constants of a parsed module, its classes and functions."""
+    return {
         id(node.body[0].value)
         for node in ast.walk(tree)
         if isinstance(node, (ast.Module, ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))
@@ -801,6 +798,14 @@ def said_sentences(path: Path) -> List[Tuple[int, str]]:
         and isinstance(node.body[0], ast.Expr)
         and isinstance(node.body[0].value, ast.Constant)
     }
+
+
+def said_sentences(path: Path) -> List[Tuple[int, str]]:
+    """String literals of a Python file that read as sentences to a person (not docstrings, not
+    log lines, exceptions or command-line help)."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    parents = {child: node for node in ast.walk(tree) for child in ast.iter_child_nodes(node)}
+    docstrings = docstring_ids(tree)
     found = []
     for node in ast.walk(tree):
         if not (isinstance(node, ast.Constant) and isinstance(node.value, str)):
@@ -855,14 +860,7 @@ def test_code_only_assembles(path):
     code = source
     if path.endswith(".py"):
         tree = ast.parse(source)
-        docstrings = {
-            id(node.body[0].value)
-            for node in ast.walk(tree)
-            if isinstance(node, (ast.Module, ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))
-            and node.body
-            and isinstance(node.body[0], ast.Expr)
-            and isinstance(node.body[0].value, ast.Constant)
-        }
+        docstrings = docstring_ids(tree)
         # string constants outside docstrings and comments
         code = "\n".join(
             node.value
